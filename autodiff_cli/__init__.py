@@ -1,0 +1,27 @@
+"""autodiff: see every node's value and gradient of an expression.
+
+    >>> from autodiff_cli import evaluate
+    >>> result = evaluate("(a*b+c)*f", a=2, b=-3, c=10, f=-2)
+    >>> result.value, result.grad["a"]
+    (-8.0, 6.0)
+
+Names are imported lazily, so `autodiff --help` does not pay for the parser.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "evaluate": "program", "Program": "program",
+    "parse": "parsing",
+    "Value": "engine", "topological_order": "engine", "forward": "engine", "backward": "engine",
+    "AutodiffError": "errors", "SourceError": "errors", "DomainError": "errors",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        import importlib
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

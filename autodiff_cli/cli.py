@@ -1,0 +1,113 @@
+"""The `autodiff` command: thin click commands over the library.
+
+Each command parses its options, calls library functions, and writes a
+report.  Bad input raises `AutodiffError`, which `AutodiffGroup` turns into one
+message on stderr and exit code 2; nothing a user types shows a traceback.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable
+
+import click
+
+from . import __version__
+from .errors import AutodiffError
+
+PROGRAM_HELP = """PROGRAM is one expression, e.g. "(a*b+c)*f", or statements separated by
+';' or new lines (`a = 2; b = -3; L = a*b`).  A name assigned a plain number
+is an input with that default; a name never assigned is an input you give
+with --set.  The last statement is the output."""
+
+
+class AutodiffGroup(click.Group):
+    """Turns `AutodiffError` into a message on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except AutodiffError as exc:
+            click.echo(exc.render(), err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=AutodiffGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="autodiff")
+def cli() -> None:
+    """See every node's value and gradient of an expression, micrograd-style.
+
+    \b
+      autodiff eval "(a*b+c)*f" --set a=2 --set b=-3 --set c=10 --set f=-2
+      autodiff eval "tanh(x1*w1 + x2*w2 + b)" --set x1=2 ... --json | jq .grad
+    """
+
+
+def program_options(command: Callable) -> Callable:
+    """PROGRAM, -f FILE and --set NAME=VALUE, shared by every command."""
+    command = click.option("--set", "-s", "assignments", multiple=True, metavar="NAME=VALUE",
+                           help="Give an input a value (repeatable).")(command)
+    command = click.option("-f", "--file", "source_file", metavar="FILE",
+                           help="Read the program from FILE ('-' for standard input).")(command)
+    return click.argument("program", required=False)(command)
+
+
+def load_program(program: str | None, source_file: str | None, assignments: tuple[str, ...]):
+    """Parse the program from the argument or the file and apply the --set values."""
+    from .parsing import parse
+    from .program import parse_assignments
+
+    if (program is None) == (source_file is None):
+        raise AutodiffError("give the program either as an argument or with -f FILE, not both"
+                            if program is not None else "no program given",
+                            hint='e.g. autodiff eval "(a*b+c)*f" --set a=2 --set b=-3 --set c=10 --set f=-2')
+    text = program if program is not None else read_source(source_file)
+    values = parse_assignments(assignments)
+    prog = parse(text)
+    prog.set(values)
+    return prog
+
+
+def read_source(path: str) -> str:
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AutodiffError(f"cannot read the program from {path}: {exc}") from None
+
+
+@cli.command("eval", epilog=PROGRAM_HELP)
+@program_options
+@click.option("--json", "as_json", is_flag=True, help="Strict JSON: value, output, grad, nodes.")
+@click.option("--precision", default=4, show_default=True, type=click.IntRange(0, 17),
+              help="Decimals shown in the table (JSON always has full precision).")
+@click.option("--rows", default=200, show_default=True, type=click.IntRange(2, None),
+              help="Most table rows shown; the first rows and the output are kept.")
+@click.option("--all", "all_rows", is_flag=True, help="Show every row of the table.")
+def eval_command(program, source_file, assignments, as_json, precision, rows, all_rows):
+    """Run the forward and backward pass and show every node's value and gradient.
+
+    The table lists the nodes in topological order: the inputs first, the
+    output last.
+    """
+    from . import reports
+
+    prog = load_program(program, source_file, assignments).run()
+    out = click.get_text_stream("stdout")
+    if as_json:
+        reports.write_json(prog, out)
+    else:
+        reports.write_table(prog, out, precision=precision, limit=None if all_rows else rows,
+                            rich=out.isatty())
+
+
+def main() -> None:
+    """Console-script entry point; quiet when the reader of a pipe goes away (`| head`)."""
+    try:
+        cli.main(prog_name="autodiff")
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)

@@ -1,0 +1,159 @@
+"""A parsed program: its graph of `Value` nodes, its inputs, and how to run it."""
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from typing import Mapping
+
+from .engine import NumericError, Value, backward, forward
+from .errors import AutodiffError, DomainError, SourceError
+
+LABEL_WIDTH = 40
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+class Program:
+    """The graph of one program.
+
+    `nodes` is a topological order: the inputs first (in order of their first
+    appearance in the text), then every node the output depends on, the output
+    last.  `inputs` maps each input's name to its node, in the same order.
+    """
+
+    def __init__(self, text: str, nodes: list[Value], inputs: dict[str, Value],
+                 names: dict[str, Value], output: Value):
+        self.text = text
+        self.nodes = nodes
+        self.inputs = inputs
+        self.names = names
+        self.output = output
+        self._line_starts: list[int] | None = None
+
+    @property
+    def value(self) -> float:
+        """The output's value (after `run`)."""
+        return self.output.data
+
+    @property
+    def grad(self) -> dict[str, float]:
+        """d output / d input for every input, in order of first appearance."""
+        return {name: node.grad for name, node in self.inputs.items()}
+
+    def set(self, values: Mapping[str, float]) -> None:
+        """Give inputs new values; names that are not inputs are an error."""
+        for name, value in values.items():
+            if name not in self.inputs:
+                raise AutodiffError(self._not_an_input(name))
+            value = float(value)
+            if not math.isfinite(value):
+                raise AutodiffError(f"the value of {name} must be a finite number, not {value!r}")
+            self.inputs[name].data = value
+
+    def run(self) -> Program:
+        """Forward pass, then backward pass; returns self."""
+        self.forward()
+        self.backward()
+        return self
+
+    def forward(self) -> None:
+        for name, node in self.inputs.items():
+            if node.data is None:
+                raise self.source_error(f"the input {name} has no value", node,
+                                        hint=f"give it with --set {name}=VALUE, or write {name} = VALUE in the program")
+        try:
+            forward(self.nodes)
+        except NumericError as exc:
+            raise self.domain_error(exc) from None
+
+    def backward(self) -> None:
+        try:
+            backward(self.nodes)
+        except NumericError as exc:
+            raise self.domain_error(exc) from None
+
+    def label(self, node: Value) -> str:
+        """How reports name a node: its name, else its own source text, folded and shortened."""
+        if node.label is not None:
+            return node.label
+        if node.start < 0:
+            return node.op.symbol
+        return shorten(self.text, node.start, node.end)
+
+    def position(self, node: Value) -> tuple[int, int]:
+        """1-based line and column of the node in the source."""
+        if self._line_starts is None:
+            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        line = bisect.bisect_right(self._line_starts, node.start)
+        return line, node.start - self._line_starts[line - 1] + 1
+
+    def source_error(self, message: str, node: Value, hint: str = "") -> AutodiffError:
+        return SourceError(message, self.text, node.start, node.end, hint)
+
+    def domain_error(self, exc: NumericError) -> AutodiffError:
+        node = exc.node
+        operands = ", ".join(f"{self.label(x)} = {format_number(x.data)}" for x in node.inputs)
+        where = f"{node.op.symbol} ({operands})" if node.inputs else self.label(node)
+        return DomainError(f"{where}: {exc.reason}", self.text, node.start, node.end)
+
+    def _not_an_input(self, name: str) -> str:
+        known = ", ".join(self.inputs) or "none"
+        if name in self.names:
+            return f"{name} is computed by the program, not an input; the inputs are: {known}"
+        return f"the program has no input named {name}; its inputs are: {known}"
+
+
+def shorten(text: str, start: int, end: int, width: int = LABEL_WIDTH) -> str:
+    """text[start:end] with runs of whitespace folded to one space, cut to `width` with an ellipsis."""
+    window = text[start:min(end, start + 8 * width)]
+    folded = " ".join(window.split())
+    if len(folded) > width or end > start + 8 * width:
+        return folded[:width - 1] + "…"
+    return folded
+
+
+def format_number(x: float, precision: int = 4) -> str:
+    """Fixed decimals for ordinary magnitudes, scientific notation for huge or tiny ones."""
+    if x == 0.0 or 1e-4 <= abs(x) < 1e12:
+        return f"{x:.{precision}f}"
+    return f"{x:.{precision}e}"
+
+
+def parse_value(name: str, text: str) -> float:
+    """A `--set` value: a finite decimal number, optionally signed."""
+    text = text.strip()
+    if not _NUMBER.fullmatch(text):
+        raise AutodiffError(f"--set {name}={text}: {text!r} is not a number",
+                            hint=f"write a decimal number, e.g. --set {name}=-3.5")
+    value = float(text)
+    if math.isinf(value):
+        raise AutodiffError(f"--set {name}={text}: the number is too large for a float")
+    return value
+
+
+def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, float]:
+    """`["a=2", "b=-3"]` -> {"a": 2.0, "b": -3.0}, refusing bad forms and repeated names."""
+    values: dict[str, float] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise AutodiffError(f"--set {pair}: expected NAME=VALUE", hint="e.g. --set a=2")
+        if name in values:
+            raise AutodiffError(f"--set {name} is given twice")
+        values[name] = parse_value(name, text)
+    return values
+
+
+def evaluate(program: str, values: Mapping[str, float] | None = None, **kwargs: float) -> Program:
+    """Parse, set inputs, run forward and backward: the library form of `autodiff eval`.
+
+    >>> r = evaluate("(a*b+c)*f", a=2, b=-3, c=10, f=-2)
+    >>> r.value, r.grad["a"]
+    (-8.0, 6.0)
+    """
+    from .parsing import parse
+    prog = parse(program)
+    prog.set({**(values or {}), **kwargs})
+    return prog.run()
+
