@@ -25,7 +25,6 @@ from .program import Program
 
 Occurrence = tuple  # (Value, start: int, end: int, varies: bool)
 
-OPERAND_START = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS"}
 TOKEN_WORDS = {
     "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'", "MINUS": "'-'", "PLUS": "'+'",
     "STAR": "'*'", "SLASH": "'/'", "_POW": "'**'", "EQUAL": "'='", "SEMICOLON": "';'",
@@ -211,13 +210,16 @@ def syntax_error(text: str, exc: Exception) -> SourceError:
     if pos is None:
         pos = token.start_pos if token is not None else 0
     expected = set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
-    unclosed = _unclosed_paren(text)
+    unclosed = _unclosed_paren(text[:pos])
     at_end = token is not None and token.type in ("$END", "_NEWLINE", "SEMICOLON")
     if unclosed is not None and at_end and "RPAR" in expected:
         return SourceError("'(' is never closed", text, unclosed)
     found = _describe_found(text, pos, token)
     message = f"unexpected {found}; expected {_describe_expected(expected)}"
-    return SourceError(message, text, pos, pos + (len(token) if token else 1), hint=_hint(text, pos))
+    hint = _hint(text, pos)
+    if unclosed is not None and at_end:
+        hint = f"the '(' at {_where(text, unclosed)} is still open"
+    return SourceError(message, text, pos, pos + (len(token) if token else 1), hint=hint)
 
 
 def _describe_found(text: str, pos: int, token) -> str:
@@ -235,7 +237,7 @@ def _describe_found(text: str, pos: int, token) -> str:
 
 
 def _describe_expected(expected: set) -> str:
-    if expected & OPERAND_START:
+    if expected & {"NUMBER", "NAME"}:
         return "a number, a name, a function call or '('"
     words = []
     if expected & {"PLUS", "MINUS", "STAR", "SLASH", "_POW"}:
@@ -249,10 +251,12 @@ def _describe_expected(expected: set) -> str:
 
 
 def _hint(text: str, pos: int) -> str:
-    number = re.search(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", text[max(0, pos - 40):pos])
-    name = re.match(r"(?!\d)\w+", text[pos:pos + 40])
-    if number and name:
-        return f"did you mean {number.group(0)}*{name.group(0)}?"
+    before = re.search(r"(\w+\.?\w*)[ \t]*$", text[max(0, pos - 40):pos])
+    after = re.match(r"\w+", text[pos:pos + 40])
+    if before and after:
+        return f"did you mean {before.group(1)}*{after.group(0)}?"
+    if text[pos:pos + 1] == ")":
+        return "this ')' closes no '('"
     if text[pos:pos + 1] == "=" and text[pos + 1:pos + 2] != "=":
         return "only a plain name can be assigned: NAME = expression"
     return ""

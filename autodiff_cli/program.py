@@ -6,6 +6,7 @@ import math
 import re
 from typing import Mapping
 
+from . import ops
 from .engine import NumericError, Value, backward, forward
 from .errors import AutodiffError, DomainError, SourceError
 
@@ -92,7 +93,8 @@ class Program:
 
     def domain_error(self, exc: NumericError) -> AutodiffError:
         node = exc.node
-        operands = ", ".join(f"{self.label(x)} = {format_number(x.data)}" for x in node.inputs)
+        operands = ", ".join(repr(x.data) if x.op is ops.CONST else f"{self.label(x)} = {x.data!r}"
+                             for x in node.inputs)
         where = f"{node.op.symbol} ({operands})" if node.inputs else self.label(node)
         return DomainError(f"{where}: {exc.reason}", self.text, node.start, node.end)
 

@@ -1,0 +1,139 @@
+"""The language: precedence, names, labels, and error messages with line, column and caret."""
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from autodiff_cli import _generated_parser, ops
+from autodiff_cli.errors import SourceError
+from autodiff_cli.parsing import parse
+from autodiff_cli.program import evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("text, value", [
+    ("-2**2", -4.0), ("2**3**2", 512.0), ("2^3^2", 512.0), ("2**-1", 0.5), ("2*-3", -6.0),
+    ("- -3", 3.0), ("tanh (0)", 0.0), ("2.5E1", 25.0), (".5 + 1e-3", 0.501), ("1 - 2 - 3", -4.0),
+    ("8 / 4 / 2", 1.0), ("2 + 3 * 4", 14.0), ("(2 + 3) * 4", 20.0), ("+3", 3.0), ("-(2)**2", -4.0),
+    ("6.8813735870195432", 6.8813735870195432),
+])
+def test_arithmetic_follows_python(text, value):
+    assert evaluate(text).value == value
+
+
+def test_statements_separators_comments_and_crlf():
+    text = "a = 2; b = -3   # inputs\r\n\r\n;; c = 10\r\nf = -2;\ne = a*b\nd = e + c\nL = d * f;\n"
+    prog = evaluate(text)
+    assert prog.value == -8.0
+    assert list(prog.grad) == ["a", "b", "c", "f"]
+    assert [prog.label(n) for n in prog.nodes] == ["a", "b", "c", "f", "e", "d", "L"]
+
+
+def test_only_a_bare_signed_literal_declares_an_input():
+    prog = parse("a = -3; b = +2; c = (3); d = 2*3; a*b*c*d")
+    assert list(prog.inputs) == ["a", "b"]
+    assert prog.names["c"].op is ops.CONST and prog.names["d"].op is ops.MUL
+    prog.run()
+    assert prog.names["c"].grad == -3.0 * 2 * 6     # constants get their true gradient
+
+
+def test_alias_gives_a_node_a_second_name_without_a_new_node():
+    prog = evaluate("x = 3; y = x; y * y")
+    assert len(prog.nodes) == 2 and prog.grad == {"x": 6.0}
+    assert prog.names["y"] is prog.names["x"]
+
+
+def test_unnamed_nodes_are_labelled_by_their_source_text():
+    prog = evaluate("(a*b+c)*f", a=2, b=-3, c=10, f=-2)
+    assert [prog.label(n) for n in prog.nodes] == ["a", "b", "c", "f", "a*b", "a*b+c", "(a*b+c)*f"]
+
+
+def test_labels_fold_whitespace_and_are_shortened():
+    prog = evaluate("x = 1\n" + "  +  ".join(["x"] * 30))
+    assert prog.label(prog.output) == ("x + " * 10)[:39] + "…"
+    assert prog.label(prog.nodes[1]) == "x + x"
+
+
+def test_grad_lists_inputs_in_order_of_first_appearance_and_unused_inputs_get_zero():
+    prog = evaluate("z = 1; y = 2; unused = 5; y * x + z", x=4)
+    assert list(prog.grad.items()) == [("z", 1.0), ("y", 4.0), ("unused", 0.0), ("x", 2.0)]
+
+
+def test_a_name_used_many_times_is_one_node():
+    prog = evaluate("x*x*x*x", x=2)
+    assert len(prog.nodes) == 4 and prog.grad["x"] == 32.0
+
+
+def test_unicode_and_underscore_names():
+    assert evaluate("α = 2; _x1 = 3; α * _x1").grad == {"α": 3.0, "_x1": 2.0}
+
+
+def test_exponent_gets_a_gradient_only_where_it_depends_on_an_input():
+    prog = evaluate("x**2", x=-3)
+    assert prog.value == 9.0 and prog.grad == {"x": -6.0}
+    prog = evaluate("x**y", x=2, y=3)
+    assert prog.grad["y"] == pytest.approx(8 * 0.6931471805599453)
+    assert evaluate("x**y", x=0, y=2).grad == {"x": 0.0, "y": 0.0}
+
+
+def test_generated_parser_is_up_to_date_with_the_grammar():
+    grammar = (ROOT / "grammar" / "autodiff.lark").read_text(encoding="utf-8")
+    assert _generated_parser.GRAMMAR_SHA256 == hashlib.sha256(grammar.encode()).hexdigest(), \
+        "grammar/autodiff.lark changed: run python scripts/generate_parser.py"
+
+
+def test_generated_parser_parses_like_the_grammar():
+    lark = pytest.importorskip("lark")
+    grammar = (ROOT / "grammar" / "autodiff.lark").read_text(encoding="utf-8")
+    fresh = lark.Lark(grammar, parser="lalr")
+    generated = _generated_parser.Lark_StandAlone()
+    for text in ["(a*b+c)*f", "a = 2; b = -3\n\nL = tanh(a*b) ** -x ^ 2 / 3 - +4 # c\n", ";;x;", "- -x"]:
+        assert generated.parse(text).pretty() == fresh.parse(text).pretty()
+    for text in ["2x", "a +", "(a", "a $ b"]:
+        with pytest.raises(lark.UnexpectedInput):
+            fresh.parse(text)
+        with pytest.raises(_generated_parser.UnexpectedInput):
+            generated.parse(text)
+
+
+def error_of(text):
+    with pytest.raises(SourceError) as info:
+        parse(text)
+    return info.value
+
+
+@pytest.mark.parametrize("text, line, column, words", [
+    ("2x + 1", 1, 2, "did you mean 2*x?"),
+    ("a = 1\nb = (a + 1\n", 2, 5, "'(' is never closed"),
+    ("a = 1\nb = (a +\n", 2, 9, "the '(' at line 2, column 5 is still open"),
+    ("a +", 1, 4, "expected a number, a name, a function call or '('"),
+    ("tan(x)", 1, 1, "tanh"),
+    ("a = 1; a = 2", 1, 8, "already assigned"),
+    ("b = a; a = 2", 1, 8, "assigned after it is used"),
+    ("x $ y", 1, 3, "unexpected character '$'"),
+    ("a ) b", 1, 3, "closes no '('"),
+    ("", 1, 1, "empty"),
+    ("1e999", 1, 1, "too large"),
+    ("a*b = 3", 1, 5, "only a plain name can be assigned"),
+])
+def test_syntax_errors_point_at_the_culprit(text, line, column, words):
+    error = error_of(text)
+    rendered = error.render()
+    assert f"line {line}, column {column}" in rendered
+    assert words in rendered
+    caret_line = rendered.splitlines()[3]
+    assert caret_line.index("^") - caret_line.index("|") - 2 == column - 1
+
+
+def test_unknown_function_lists_the_known_ones():
+    rendered = error_of("tan(x)").render()
+    for name in ops.FUNCTIONS:
+        assert name in rendered
+
+
+def test_error_excerpt_of_a_long_line_is_cut_around_the_column():
+    text = "x + " * 5000 + "$"
+    rendered = error_of(text).render()
+    assert max(len(line) for line in rendered.splitlines()) < 120
+    assert "^" in rendered
