@@ -6,7 +6,6 @@ message on stderr and exit code 2; nothing a user types shows a traceback.
 """
 from __future__ import annotations
 
-import os
 import sys
 from typing import Callable
 
@@ -95,7 +94,7 @@ def eval_command(program, source_file, assignments, as_json, precision, rows, al
     from . import reports
 
     prog = load_program(program, source_file, assignments).run()
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if as_json:
         reports.write_json(prog, out)
     else:
@@ -104,10 +103,5 @@ def eval_command(program, source_file, assignments, as_json, precision, rows, al
 
 
 def main() -> None:
-    """Console-script entry point; quiet when the reader of a pipe goes away (`| head`)."""
-    try:
-        cli.main(prog_name="autodiff")
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(1)
+    """Console-script entry point (click already exits quietly when a pipe closes, as with `| head`)."""
+    cli.main(prog_name="autodiff")

@@ -1,0 +1,94 @@
+"""The command line: CliRunner in-process, plus the installed `autodiff` entry point for real."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import LECTURE, LECTURE_SET
+
+
+def test_eval_table(run):
+    result = run("eval", LECTURE, *LECTURE_SET)
+    assert result.exit_code == 0
+    assert "(a*b+c)*f = -8.0000" in result.stdout
+    assert "\x1b[" not in result.stdout
+
+
+def test_eval_json(run):
+    result = run("eval", LECTURE, *LECTURE_SET, "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["grad"] == {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}
+
+
+def test_eval_reads_a_file_and_standard_input(run, tmp_path):
+    path = tmp_path / "lecture.ad"
+    path.write_text("a = 2; b = -3; c = 10; f = -2\ne = a*b\nd = e + c\nL = d * f\n")
+    assert json.loads(run("eval", "-f", path, "--json").stdout)["value"] == -8.0
+    result = run("eval", "-f", "-", "--json", "--set", "a=3", input=path.read_text())
+    assert json.loads(result.stdout)["value"] == (3 * -3 + 10) * -2
+
+
+@pytest.mark.parametrize("args, words", [
+    (["eval", "2x"], "did you mean 2*x?"),
+    (["eval", "a*b", "--set", "a=abc"], "'abc' is not a number"),
+    (["eval", "a*b", "--set", "a"], "expected NAME=VALUE"),
+    (["eval", "a*b", "--set", "a=1"], "--set b=VALUE"),
+    (["eval", "a", "--set", "a=1", "--set", "z=2"], "its inputs are: a"),
+    (["eval", "log(x)", "--set", "x=0"], "log (x = 0.0)"),
+    (["eval"], "no program given"),
+    (["eval", "x", "-f", "missing.ad"], "not both"),
+    (["eval", "-f", "/nonexistent/file.ad"], "cannot read the program"),
+])
+def test_bad_input_exits_2_with_one_message_and_no_traceback(run, args, words):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert words in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_option_is_a_usage_error(run):
+    result = run("eval", "x", "--jsn")
+    assert result.exit_code == 2 and "No such option" in result.stderr
+
+
+def test_version_and_help(run):
+    assert run("--version").stdout.startswith("autodiff, version")
+    help_text = run("eval", "--help").stdout
+    assert "--set" in help_text and "--json" in help_text and "PROGRAM" in help_text
+
+
+def autodiff_executable():
+    found = shutil.which("autodiff", path=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    if found is None:
+        pytest.fail("the autodiff entry point is not installed: pip install -e .")
+    return found
+
+
+def test_installed_entry_point_runs_the_lecture_example():
+    result = subprocess.run([autodiff_executable(), "eval", LECTURE, *LECTURE_SET, "--json"],
+                            capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout)["value"] == -8.0
+
+
+def test_python_dash_m_works():
+    result = subprocess.run([sys.executable, "-m", "autodiff_cli", "eval", "a + a", "--set", "a=3", "--json"],
+                            capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout)["grad"] == {"a": 2.0}
+
+
+def test_errors_from_the_real_process_have_exit_code_2_and_no_traceback():
+    result = subprocess.run([autodiff_executable(), "eval", "(a*b+c"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "'(' is never closed" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_piping_into_head_does_not_crash():
+    program = "x = 1\n" + " + ".join(["x"] * 20000)
+    command = f'"{autodiff_executable()}" eval "$(cat)" --json | head -n 3'
+    result = subprocess.run(["sh", "-c", command], input=program, capture_output=True, text=True)
+    assert result.stdout.splitlines()[0] == "{"
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr

@@ -1,0 +1,110 @@
+"""The lecture's numbers, exactly, and errors that name the culprit."""
+import math
+
+import pytest
+
+from autodiff_cli.errors import AutodiffError, DomainError
+from autodiff_cli.parsing import parse
+from autodiff_cli.program import evaluate, parse_assignments, shorten
+from conftest import NEURON
+
+
+def test_lecture_graph_every_node():
+    prog = evaluate("a = 2; b = -3; c = 10; f = -2\ne = a*b\nd = e + c\nL = d * f")
+    assert prog.value == -8.0
+    grads = {prog.label(n): n.grad for n in prog.nodes}
+    assert grads == {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0, "e": -2.0, "d": -2.0, "L": 1.0}
+
+
+def test_lecture_one_liner():
+    prog = evaluate("(a*b+c)*f", a=2, b=-3, c=10, f=-2)
+    assert prog.value == -8.0 and prog.grad == {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}
+    assert [n.grad for n in prog.nodes[4:]] == [-2.0, -2.0, 1.0]
+
+
+def test_neuron():
+    prog = evaluate(NEURON)
+    assert math.isclose(prog.value, 0.7071067811865476, abs_tol=1e-12)
+    assert prog.names["n"].grad == pytest.approx(0.5, abs=1e-12)
+    expected = {"x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0}
+    for name, grad in expected.items():
+        assert prog.grad[name] == pytest.approx(grad, abs=1e-12)
+
+
+def test_tanh_rebuilt_from_exp_matches_tanh():
+    direct = evaluate(NEURON)
+    rebuilt = evaluate(NEURON.replace("o = tanh(n)", "o = (exp(2*n) - 1) / (exp(2*n) + 1)"))
+    assert math.isclose(rebuilt.value, direct.value, abs_tol=1e-12)
+    for name in direct.grad:
+        assert math.isclose(rebuilt.grad[name], direct.grad[name], abs_tol=1e-12)
+
+
+def test_a_plus_a_and_shared_nodes():
+    assert evaluate("a + a", a=3).grad == {"a": 2.0}
+    assert evaluate("(a*b)*(a+b)", a=-2, b=3).grad == {"a": -3.0, "b": -8.0}
+
+
+def test_lecture_nudge_by_hand():
+    prog = evaluate("(a*b+c)*f", a=2, b=-3, c=10, f=-2)
+    prog.set({name: node.data + 0.01 * node.grad for name, node in prog.inputs.items()})
+    assert prog.run().value == pytest.approx(-7.286496, abs=1e-12)
+
+
+@pytest.mark.parametrize("text, values, culprit", [
+    ("log(x)", {"x": 0}, "log (x = 0.0)"),
+    ("sqrt(x)", {"x": 0}, "sqrt (x = 0.0)"),
+    ("sqrt(x)", {"x": -1}, "sqrt needs a positive number"),
+    ("1/(x-x)", {"x": 2}, "/ (1.0, x-x = 0.0): division by zero"),
+    ("(-2)**x", {"x": 2}, "negative base"),
+    ("x**0.5", {"x": -4}, "negative base"),
+    ("exp(x)", {"x": 1000}, "too large"),
+    ("9**9**9", {}, "too large"),
+    ("x*x", {"x": 1e200}, "too large"),
+    ("1/x", {"x": 1e-160}, "gradient is too large"),
+])
+def test_domain_errors_name_the_operation_and_operands(text, values, culprit):
+    with pytest.raises(DomainError) as info:
+        evaluate(text, **values)
+    assert culprit in info.value.render()
+    assert "line 1, column" in info.value.render()
+
+
+def test_tanh_800_is_one_with_zero_gradient_and_exp_underflow_is_fine():
+    prog = evaluate("tanh(x)", x=800)
+    assert prog.value == 1.0 and prog.grad == {"x": 0.0}
+    assert evaluate("exp(-1000)").value == 0.0
+
+
+def test_missing_input_names_it_and_shows_how_to_give_it():
+    with pytest.raises(AutodiffError) as info:
+        evaluate("a*b", a=1)
+    assert "the input b has no value" in info.value.render()
+    assert "--set b=VALUE" in info.value.render()
+
+
+def test_setting_an_unknown_name_lists_the_inputs():
+    prog = parse("e = a*b; e + c")
+    with pytest.raises(AutodiffError, match="no input named z; its inputs are: a, b, c"):
+        prog.set({"z": 1.0})
+    with pytest.raises(AutodiffError, match="e is computed by the program"):
+        prog.set({"e": 1.0})
+
+
+@pytest.mark.parametrize("pairs, words", [
+    (["a=abc"], "'abc' is not a number"), (["a"], "expected NAME=VALUE"), (["=3"], "expected NAME=VALUE"),
+    (["a=1", "a=2"], "given twice"), (["a=nan"], "not a number"), (["a=inf"], "not a number"),
+    (["a=1e999"], "too large"),
+])
+def test_bad_set_values(pairs, words):
+    with pytest.raises(AutodiffError, match=words):
+        parse_assignments(pairs)
+
+
+def test_set_values_accept_signed_decimals():
+    assert parse_assignments(["a=-3", "b= +2.5e1", "c=.5"]) == {"a": -3.0, "b": 25.0, "c": 0.5}
+
+
+def test_shorten_keeps_short_labels_and_cuts_long_ones():
+    assert shorten("a  *\t b", 0, 7) == "a * b"
+    long = "x + " * 100
+    assert shorten(long, 0, len(long)) == long[:39] + "…"
