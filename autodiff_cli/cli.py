@@ -105,3 +105,41 @@ def eval_command(program, source_file, assignments, as_json, precision, rows, al
 def main() -> None:
     """Console-script entry point (click already exits quietly when a pipe closes, as with `| head`)."""
     cli.main(prog_name="autodiff")
+
+
+@cli.command("check", epilog=PROGRAM_HELP)
+@program_options
+@click.option("--nodes", type=click.Choice(["inputs", "all"]), default="inputs", show_default=True,
+              help="Check the inputs' gradients, or every node's that depends on an input.")
+@click.option("--method", type=click.Choice(["central", "forward"]), default="central", show_default=True,
+              help="central: (f(x+h)-f(x-h))/2h, error O(h²); forward: the lecture's (f(x+h)-f(x))/h, O(h).")
+@click.option("--h", "h", type=float, default=None,
+              help="The step. Default 1e-6·max(1,|x|), retried smaller (down to 1/1000, and 1e-6·|x| "
+                   "for a small x) before a gradient counts as failed.")
+@click.option("--rtol", type=float, default=1e-5, show_default=True, help="Relative tolerance.")
+@click.option("--atol", type=float, default=1e-7, show_default=True, help="Absolute tolerance.")
+@click.option("--samples", type=click.IntRange(0, None), default=0, show_default=True,
+              help="Also check at N random points: each input x drawn from x ± 0.5·max(1,|x|).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --samples.")
+@click.option("--json", "as_json", is_flag=True, help="Strict JSON: ok, counts, one entry per gradient.")
+def check_command(program, source_file, assignments, nodes, method, h, rtol, atol, samples, seed, as_json):
+    """Compare backprop's gradients with finite differences; exit 1 if any differ.
+
+    A gradient passes when |analytic - numeric| <= atol + rtol·|numeric|.
+    Where a nudge moves a relu or abs argument onto or across 0 the status is
+    `kink` (relu'(0) = abs'(0) = 0 by convention), not a failure. Where every
+    nudge leaves an op's domain it is `unverifiable`; a nudge that leaves it on
+    one side falls back to a one-sided difference.
+    """
+    from .checking import check_gradients, write_check_json, write_check_table
+
+    if h is not None and not h > 0:
+        raise AutodiffError(f"--h must be a positive number, not {h}")
+    report = check_gradients(load_program(program, source_file, assignments), nodes=nodes, h=h, method=method,
+                             rtol=rtol, atol=atol, samples=samples, seed=seed)
+    if as_json:
+        write_check_json(report, sys.stdout)
+    else:
+        write_check_table(report, sys.stdout, rich=sys.stdout.isatty())
+    if not report.ok:
+        sys.exit(1)

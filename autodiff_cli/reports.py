@@ -7,7 +7,7 @@ drawn for a terminal.
 from __future__ import annotations
 
 import json
-from typing import Iterable, Iterator, TextIO
+from typing import Collection, Iterable, Iterator, Sequence, TextIO
 
 from .engine import Value
 from .program import Program, format_number
@@ -38,48 +38,60 @@ def write_table(program: Program, out: TextIO, *, precision: int = 4, limit: int
                 rich: bool = False) -> None:
     """The node table: Rich when `rich` (a terminal), aligned plain text otherwise."""
     nodes, left_out = select_rows(program, limit)
-    if rich and len(nodes) <= RICH_ROW_LIMIT:
-        _write_rich_table(program, nodes, left_out, out, precision)
-    else:
-        _write_plain_table(program, nodes, left_out, out, precision)
+    rows: list = list(table_rows(program, nodes, precision))
+    styles = [ROLE_STYLES.get(node.op.name) for node in nodes]
+    styles[-1] = "bold green"
+    if left_out:
+        rows.insert(len(rows) - 1, f"… {left_out} rows not shown (--all shows every row; --json has every node)")
+        styles.insert(len(styles) - 1, None)
+    write_grid(out, COLUMNS, rows, numeric=NUMERIC, rich=rich and len(rows) <= RICH_ROW_LIMIT,
+               title=f"{program.label(program.output)} and its gradients", styles=styles)
     out.write(f"{program.label(program.output)} = {format_number(program.value, precision)}\n")
 
 
-def _omission_note(left_out: int) -> str:
-    return f"… {left_out} rows not shown (--all shows every row; --json has every node)"
+ROLE_STYLES = {"input": "bold cyan", "const": "dim"}
 
 
-def _write_plain_table(program: Program, nodes: list[Value], left_out: int, out: TextIO, precision: int) -> None:
-    widths = [len(c) for c in COLUMNS]
-    for row in table_rows(program, nodes, precision):
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
+def write_grid(out: TextIO, columns: Sequence[str], rows: Sequence[tuple[str, ...] | str], *,
+               numeric: Collection[str] = (), rich: bool = False, title: str | None = None,
+               styles: Sequence[str | None] | None = None) -> None:
+    """A table of strings; a row that is one string is a note across the table.
 
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.rjust(w) if name in NUMERIC else c.ljust(w)
-                         for name, c, w in zip(COLUMNS, cells, widths)).rstrip() + "\n"
+    Rich draws it for a terminal; otherwise it is aligned plain text with no
+    colour codes, cheap enough for a million rows.
+    """
+    if rich:
+        _write_rich_grid(out, columns, rows, numeric, title, styles)
+        return
+    widths = [len(c) for c in columns]
+    for row in rows:
+        if not isinstance(row, str):
+            widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
+    out.write(_plain_line(columns, columns, widths, numeric))
+    for row in rows:
+        out.write(row + "\n" if isinstance(row, str) else _plain_line(columns, row, widths, numeric))
 
-    out.write(line(COLUMNS))
-    last = len(nodes) - 1
-    for i, row in enumerate(table_rows(program, nodes, precision)):
-        if left_out and i == last:
-            out.write(_omission_note(left_out) + "\n")
-        out.write(line(row))
+
+def _plain_line(columns: Sequence[str], cells: Sequence[str], widths: list[int], numeric: Collection[str]) -> str:
+    return "  ".join(c.rjust(w) if name in numeric else c.ljust(w)
+                     for name, c, w in zip(columns, cells, widths)).rstrip() + "\n"
 
 
-def _write_rich_table(program: Program, nodes: list[Value], left_out: int, out: TextIO, precision: int) -> None:
+def _write_rich_grid(out: TextIO, columns: Sequence[str], rows: Sequence[tuple[str, ...] | str],
+                     numeric: Collection[str], title: str | None, styles: Sequence[str | None] | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(*COLUMNS, title=f"{program.label(program.output)} and its gradients", title_justify="left")
-    for name, column in zip(COLUMNS, table.columns):
-        column.justify = "right" if name in NUMERIC else "left"
-    styles = {"input": "bold cyan", "const": "dim"}
-    last = len(nodes) - 1
-    for i, row in enumerate(table_rows(program, nodes, precision)):
-        if left_out and i == last:
-            table.add_row("", _omission_note(left_out), end_section=True)
-        style = "bold green" if i == last else styles.get(nodes[i].op.name)
-        table.add_row(*row, style=style)
+    notes = [row for row in rows if isinstance(row, str)]
+    table = Table(*columns, title=title, title_justify="left", caption="\n".join(notes) or None,
+                  caption_justify="left")
+    for name, column in zip(columns, table.columns):
+        column.justify = "right" if name in numeric else "left"
+    for i, row in enumerate(rows):
+        if isinstance(row, str):
+            table.add_row(*["⋮"] * len(columns), style="dim")
+        else:
+            table.add_row(*row, style=styles[i] if styles else None)
     Console(file=out, highlight=False).print(table)
 
 
@@ -91,8 +103,8 @@ def write_json(program: Program, out: TextIO) -> None:
     """
     dumps = json.dumps
     label = program.label
-    grads = ", ".join(f"{dumps(name)}: {_number(node.grad)}" for name, node in program.inputs.items())
-    out.write(f'{{\n  "value": {_number(program.value)},\n  "output": {dumps(label(program.output))},\n'
+    grads = ", ".join(f"{dumps(name)}: {json_number(node.grad)}" for name, node in program.inputs.items())
+    out.write(f'{{\n  "value": {json_number(program.value)},\n  "output": {dumps(label(program.output))},\n'
               f'  "grad": {{{grads}}},\n  "nodes": [')
     chunk: list[str] = []
     separator = "\n"
@@ -100,8 +112,8 @@ def write_json(program: Program, out: TextIO) -> None:
         line, column = program.position(node)
         inputs = ", ".join(str(x.index) for x in node.inputs)
         chunk.append(f'{separator}    {{"id": {node.index}, "label": {dumps(label(node))}, '
-                     f'"op": {dumps(node.op.symbol)}, "inputs": [{inputs}], "data": {_number(node.data)}, '
-                     f'"grad": {_number(node.grad)}, "line": {line}, "column": {column}}}')
+                     f'"op": {dumps(node.op.symbol)}, "inputs": [{inputs}], "data": {json_number(node.data)}, '
+                     f'"grad": {json_number(node.grad)}, "line": {line}, "column": {column}}}')
         separator = ",\n"
         if len(chunk) >= 4096:
             out.write("".join(chunk))
@@ -109,8 +121,11 @@ def write_json(program: Program, out: TextIO) -> None:
     out.write("".join(chunk) + "\n  ]\n}\n")
 
 
-def _number(x: float) -> str:
-    """A finite float as JSON that reads back to the same float (repr is shortest round-trip)."""
+def json_number(x: float | None) -> str:
+    """A finite float as JSON that reads back to the same float (repr is shortest round-trip);
+    None is null."""
+    if x is None:
+        return "null"
     if x - x != 0.0:
         raise ValueError(f"refusing to write {x!r} as JSON")
     return repr(float(x))

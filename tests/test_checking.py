@@ -1,0 +1,121 @@
+"""`autodiff check`: numeric against analytic gradients, and a verdict that can fail."""
+import json
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+from autodiff_cli import ops
+from autodiff_cli.checking import check_gradients
+from autodiff_cli.errors import AutodiffError
+from autodiff_cli.parsing import parse
+from conftest import LECTURE, LECTURE_SET, NEURON
+from test_properties import NAMES, programs, values
+
+OP_PROGRAMS = {op.name: text for op, text in [
+    (ops.ADD, "x + y"), (ops.SUB, "x - y"), (ops.MUL, "x * y"), (ops.DIV, "x / y"), (ops.POW, "x ** y"),
+    (ops.POW_CONSTANT_EXPONENT, "x ** 3"), (ops.NEG, "-x"), (ops.TANH, "tanh(x)"), (ops.EXP, "exp(x)"),
+    (ops.LOG, "log(x)"), (ops.SQRT, "sqrt(x)"), (ops.RELU, "relu(x)"), (ops.SIGMOID, "sigmoid(x)"),
+    (ops.SIN, "sin(x)"), (ops.COS, "cos(x)"), (ops.ABS, "abs(x)"),
+]}
+
+
+def checked(text, **kw):
+    values = kw.pop("values", {})
+    prog = parse(text)
+    prog.set({name: v for name, v in values.items() if name in prog.inputs})
+    return check_gradients(prog, **kw)
+
+
+def test_every_op_is_in_the_check_list():
+    assert set(OP_PROGRAMS) == {op.name for op in ops.ALL}
+
+
+@pytest.mark.parametrize("name", sorted(OP_PROGRAMS))
+def test_every_op_passes_at_random_points_in_its_domain(name):
+    report = checked(OP_PROGRAMS[name], values={"x": 1.3, "y": 0.7}, samples=20, seed=1, nodes="all")
+    assert report.ok and report.count("ok") >= 20, report.summary()
+
+
+def test_lecture_graph_every_node(run):
+    report = checked(LECTURE, values=dict(a=2, b=-3, c=10, f=-2), nodes="all")
+    assert report.ok and [c.label for c in report.checks] == ["a", "b", "c", "f", "a*b", "a*b+c", "(a*b+c)*f"]
+    assert [round(c.numeric, 6) for c in report.checks] == [6, -4, -2, 4, -2, -2, 1]
+
+
+@pytest.mark.parametrize("text", [NEURON, "a + a", "(a*b)*(a+b)"])
+def test_lecture_cases_pass(text):
+    assert checked(text, values={"a": -2, "b": 3} if "a" in text else {}, nodes="all").ok
+
+
+def test_forward_method_reproduces_the_lecture_formula():
+    report = checked(LECTURE, values=dict(a=2, b=-3, c=10, f=-2), method="forward", h=0.001)
+    assert report.ok and {c.method for c in report.checks} == {"forward"}
+    assert report.checks[0].numeric == pytest.approx(6.0, abs=1e-9)   # L is linear in a
+
+
+@pytest.mark.parametrize("text", ["relu(x)", "abs(x)", "3*relu(x) + 1"])
+def test_kinks_are_reported_as_kinks_not_failures(text):
+    report = checked(text, values={"x": 0})
+    assert report.ok and [c.status for c in report.checks] == ["kink"]
+
+
+def test_points_near_a_domain_edge_are_handled():
+    report = checked("log(x) + sqrt(x)", values={"x": 1e-9})
+    assert report.ok, report.summary()
+    assert all(c.numeric is not None for c in report.checks)
+
+
+def test_samples_that_leave_the_domain_are_skipped_and_counted():
+    report = checked("log(x)", values={"x": 0.3}, samples=40, seed=3)
+    assert report.skipped_samples > 0 and report.ok
+    assert "samples skipped" in report.summary()
+
+
+def test_samples_are_reproducible_with_a_seed():
+    first = [c.at for c in checked(NEURON, samples=5, seed=7).checks]
+    assert first == [c.at for c in checked(NEURON, samples=5, seed=7).checks]
+    assert first != [c.at for c in checked(NEURON, samples=5, seed=8).checks]
+
+
+def test_check_leaves_the_program_at_the_given_point():
+    prog = parse(LECTURE)
+    prog.set(dict(a=2, b=-3, c=10, f=-2))
+    check_gradients(prog, nodes="all", samples=3)
+    assert prog.value == -8.0 and prog.grad["a"] == 6.0
+
+
+def test_a_wrong_derivative_fails_and_names_the_culprit(run, monkeypatch):
+    monkeypatch.setattr(ops.TANH, "derivative", lambda x, o: 1.0 + o * o)     # should be 1 - o²
+    result = run("check", NEURON, "--nodes", "all")
+    assert result.exit_code == 1
+    failed = [line.split()[0] for line in result.stdout.splitlines() if line.rstrip().endswith("FAIL")]
+    assert "n" in failed and "o" not in failed
+    assert result.stdout.splitlines()[-1].endswith("failed") and "0 failed" not in result.stdout
+
+
+def test_check_json(run):
+    result = run("check", LECTURE, *LECTURE_SET, "--json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0 and data["ok"] is True and data["passed"] == 4 and data["failed"] == 0
+    assert {c["label"]: c["status"] for c in data["checks"]} == {"a": "ok", "b": "ok", "c": "ok", "f": "ok"}
+
+
+def test_check_bad_options(run):
+    assert run("check", "x", "--set", "x=1", "--h", "0").exit_code == 2
+    assert run("check", "x", "--set", "x=1", "--method", "backward").exit_code == 2
+    with pytest.raises(AutodiffError):
+        checked("x", values={"x": 1}, method="sideways")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much,
+                                                                 HealthCheck.too_slow])
+@given(programs, values, values, values)
+def test_generated_programs_pass_the_check(program, x, y, z):
+    text, _ = program
+    point = {n: v for n, v in zip(NAMES, (x, y, z)) if n in text}
+    try:
+        report = checked(text, values=point)
+    except AutodiffError:
+        assume(False)
+    assume(report.count("kink") == 0 and report.count("unverifiable") == 0)
+    assert report.ok, (text, point, [(c.label, c.analytic, c.numeric) for c in report.checks])
