@@ -143,3 +143,54 @@ def check_command(program, source_file, assignments, nodes, method, h, rtol, ato
         write_check_table(report, sys.stdout, rich=sys.stdout.isatty())
     if not report.ok:
         sys.exit(1)
+
+
+@cli.command("explain", epilog=PROGRAM_HELP)
+@program_options
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(0, None),
+              help="Most lines shown (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="The steps as strict JSON.")
+def explain_command(program, source_file, assignments, limit, as_json):
+    """Write out the backward pass by hand, one chain-rule step per edge.
+
+    From the output back to the inputs: each line multiplies the gradient
+    arriving from above by the op's local derivative (in symbols, then in
+    numbers). A node used more than once gets a `+=` line per use and a line
+    adding them up.
+    """
+    from .explaining import write_explanation, write_explanation_json
+
+    prog = load_program(program, source_file, assignments).run()
+    if as_json:
+        write_explanation_json(prog, sys.stdout)
+    else:
+        write_explanation(prog, sys.stdout, limit=limit or None)
+
+
+@cli.command("step", epilog=PROGRAM_HELP)
+@program_options
+@click.option("--lr", type=float, default=0.01, show_default=True, help="The step size (learning rate).")
+@click.option("--steps", type=click.IntRange(1, None), default=1, show_default=True, help="How many steps.")
+@click.option("--minimize", is_flag=True, help="Walk downhill (x -= lr·grad) instead of uphill.")
+@click.option("--freeze", default="", metavar="NAMES", help="Inputs that stay fixed, e.g. x1,x2.")
+@click.option("--precision", default=4, show_default=True, type=click.IntRange(0, 17), help="Decimals shown.")
+@click.option("--json", "as_json", is_flag=True, help="Strict JSON: final values and the output's trajectory.")
+@click.option("--emit-set", is_flag=True, help="Print only the new values, as --set arguments.")
+def step_command(program, source_file, assignments, lr, steps, minimize, freeze, precision, as_json, emit_set):
+    """Nudge every input along its gradient, then run the forward pass again.
+
+    One step is the lecture's `a.data += lr * a.grad` for every input: the
+    output goes up. With --minimize it is `a.data -= lr * a.grad`: the output
+    goes down.
+    """
+    from .stepping import gradient_steps, set_arguments, write_step_json, write_step_report
+
+    prog = load_program(program, source_file, assignments)
+    frozen = [name.strip() for name in freeze.split(",") if name.strip()]
+    result = gradient_steps(prog, lr, steps, minimize=minimize, freeze=frozen)
+    if emit_set:
+        sys.stdout.write(set_arguments(result.end) + "\n")
+    elif as_json:
+        write_step_json(prog, result, sys.stdout)
+    else:
+        write_step_report(prog, result, sys.stdout, precision=precision, rich=sys.stdout.isatty())

@@ -159,6 +159,14 @@ def backward(order: Sequence[Value]) -> None:
             raise NumericError(node, "the gradient is too large for a float")
 
 
+def local_derivatives(node: Value) -> tuple[float, ...]:
+    """d node / d input for each of the node's inputs, at the current data."""
+    if not node.inputs:
+        return ()
+    local = node.op.derivative(*(x.data for x in node.inputs), node.data)
+    return (local,) if len(node.inputs) == 1 else local
+
+
 def _reason(exc: Exception) -> str:
     text = str(exc)
     if isinstance(exc, OverflowError) or "out of range" in text:

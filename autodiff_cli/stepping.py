@@ -1,0 +1,104 @@
+"""Nudging the inputs along the gradient: the lecture's `a.data += 0.01 * a.grad`.
+
+A positive learning rate walks uphill (the output grows), as in the lecture;
+`minimize=True` walks downhill, as when training on a loss.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Collection, TextIO
+
+from .errors import AutodiffError
+from .program import Program, format_number
+
+
+@dataclass
+class StepResult:
+    """Where the walk started and ended, and the output before and after every step."""
+
+    start: dict[str, float]
+    start_grad: dict[str, float]
+    end: dict[str, float]
+    trajectory: list[float]         # trajectory[0] is the output before the first step
+    frozen: frozenset[str]
+
+
+def gradient_steps(program: Program, lr: float, steps: int = 1, *, minimize: bool = False,
+                   freeze: Collection[str] = ()) -> StepResult:
+    """Take `steps` gradient steps of size `lr` on every input not in `freeze`.
+
+    Stops with an `AutodiffError` when a step leaves an op's domain, naming the
+    last good point; the program is left there.
+    """
+    unknown = [name for name in freeze if name not in program.inputs]
+    if unknown:
+        raise AutodiffError(f"--freeze {', '.join(unknown)}: not an input; the inputs are: {', '.join(program.inputs)}")
+    sign = -1.0 if minimize else 1.0
+    moving = [node for name, node in program.inputs.items() if name not in freeze]
+    program.run()
+    start = program_point(program)
+    start_grad = program.grad
+    trajectory = [program.value]
+    for step in range(1, steps + 1):
+        good = {node.label: node.data for node in moving}
+        for node in moving:
+            node.data += sign * lr * node.grad
+        try:
+            program.run()
+        except AutodiffError as exc:
+            program.set(good)
+            program.run()
+            raise AutodiffError(f"step {step} left the domain: {exc.message}",
+                                hint=f"the last good point (after step {step - 1}) is: "
+                                     f"{set_arguments(program_point(program))}") from None
+        trajectory.append(program.value)
+    return StepResult(start, start_grad, program_point(program), trajectory, frozenset(freeze))
+
+
+def program_point(program: Program) -> dict[str, float]:
+    return {name: node.data for name, node in program.inputs.items()}
+
+
+def write_step_report(program: Program, result: StepResult, out: TextIO, *, precision: int = 4,
+                      rich: bool = False, max_rows: int = 50) -> None:
+    """Each input's old value, gradient and new value; the output's trajectory when there are several steps."""
+    from .reports import write_grid
+
+    def fmt(x: float) -> str:
+        return format_number(x, precision)
+
+    before, after = result.trajectory[0], result.trajectory[-1]
+    steps = len(result.trajectory) - 1
+    if steps > 1:
+        shown = sorted(set(range(0, steps + 1, max(1, steps // max_rows))) | {steps})
+        write_grid(out, ("step", "output"), [(str(i), fmt(result.trajectory[i])) for i in shown],
+                   numeric={"step", "output"}, rich=rich, title="the output after each step")
+    rows = [(name, fmt(result.start[name]), fmt(result.start_grad[name]), fmt(result.end[name]),
+             "frozen" if name in result.frozen else "")
+            for name in result.start]
+    write_grid(out, ("input", "old", "grad", "new", ""), rows, numeric={"old", "grad", "new"}, rich=rich,
+               title="the inputs (grad at the start)")
+    label = program.label(program.output)
+    change = after - before
+    out.write(f"{label}: {fmt(before)} -> {fmt(after)} ({'+' if change >= 0 else ''}{fmt(change)}) "
+              f"after {steps} step{'s' if steps != 1 else ''}\n")
+
+
+def write_step_json(program: Program, result: StepResult, out: TextIO) -> None:
+    import json
+
+    from .reports import json_number
+
+    inputs = ",\n".join(
+        f'    {json.dumps(name)}: {{"start": {json_number(result.start[name])}, '
+        f'"grad": {json_number(result.start_grad[name])}, "end": {json_number(result.end[name])}, '
+        f'"frozen": {"true" if name in result.frozen else "false"}}}' for name in result.start)
+    trajectory = ", ".join(json_number(v) for v in result.trajectory)
+    out.write(f'{{\n  "output": {json.dumps(program.label(program.output))},\n'
+              f'  "value": {json_number(result.trajectory[-1])},\n  "trajectory": [{trajectory}],\n'
+              f'  "inputs": {{\n{inputs}\n  }}\n}}\n')
+
+
+def set_arguments(point: dict[str, float]) -> str:
+    """A point as `--set` arguments, to feed into the next command."""
+    return " ".join(f"--set {name}={value!r}" for name, value in point.items())

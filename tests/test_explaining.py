@@ -1,0 +1,80 @@
+"""`autodiff explain`: the lecture's hand-derived backward pass, and contributions that add up."""
+import io
+import json
+
+from hypothesis import HealthCheck, assume, given, settings
+
+from autodiff_cli.errors import AutodiffError
+from autodiff_cli.explaining import backward_steps, explain_lines, write_explanation
+from autodiff_cli.program import evaluate
+from conftest import LECTURE, LECTURE_SET
+from test_properties import NAMES, programs, values
+
+LECTURE_PROGRAM = "a = 2; b = -3; c = 10; f = -2\ne = a*b\nd = e + c\nL = d * f"
+
+
+def test_lecture_board():
+    lines = [line.split("   #")[0] for line in explain_lines(evaluate(LECTURE_PROGRAM))]
+    assert lines == [
+        "dL/dL = 1",
+        "dL/dd = dL/dL * dL/dd = 1 * f = 1 * -2 = -2",
+        "dL/df = dL/dL * dL/df = 1 * d = 1 * 4 = 4",
+        "dL/de = dL/dd * dd/de = -2 * 1 = -2",
+        "dL/dc = dL/dd * dd/dc = -2 * 1 = -2",
+        "dL/da = dL/de * de/da = -2 * b = -2 * -3 = 6",
+        "dL/db = dL/de * de/db = -2 * a = -2 * 2 = -4",
+    ]
+
+
+def test_each_op_is_taught_in_words_once():
+    text = "\n".join(explain_lines(evaluate(LECTURE_PROGRAM)))
+    assert text.count("# * swaps in the other factor") == 1
+    assert text.count("# + routes the gradient unchanged") == 1
+    neuron = "\n".join(explain_lines(evaluate("x = 0.3; o = tanh(x)")))
+    assert "tanh gives 1 - o²" in neuron and "1 * (1 - o**2) = 1 * 0.91" in neuron
+
+
+def test_shared_nodes_show_their_gradients_adding_up():
+    lines = list(explain_lines(evaluate("a = -2; b = 3; L = (a*b)*(a+b)")))
+    assert "dL/da = (-6) + 3 = -3   (gradients add up)" in lines
+    assert sum(line.startswith("dL/da +=") for line in lines) == 2
+    assert "db/da = 1 + 1 = 2   (gradients add up)" in list(explain_lines(evaluate("a = 3; b = a + a")))
+
+
+def test_limit_and_summary():
+    out = io.StringIO()
+    write_explanation(evaluate("x = 1\n" + " + ".join(["x"] * 50)), out, limit=10)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 12 and "more lines" in lines[-2] and "the inputs' gradients: x = 50" in lines[-1]
+
+
+def test_explain_json(run):
+    result = run("explain", LECTURE, *LECTURE_SET, "--json")
+    data = json.loads(result.stdout)
+    assert data["grad"] == {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}
+    step = next(s for s in data["steps"] if s["label"] == "a")
+    assert step == {"node": 0, "label": "a", "parent": 4, "parent_label": "a*b", "op": "*", "local_text": "b",
+                    "local": -3.0, "upstream": -2.0, "contribution": 6.0}
+
+
+def test_explain_command(run):
+    result = run("explain", LECTURE_PROGRAM)
+    assert result.exit_code == 0 and result.stdout.startswith("dL/dL = 1\n")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.filter_too_much,
+                                                                 HealthCheck.too_slow])
+@given(programs, values, values, values)
+def test_contributions_add_up_to_each_nodes_gradient(program, x, y, z):
+    text, _ = program
+    try:
+        prog = evaluate(text, **{n: v for n, v in zip(NAMES, (x, y, z)) if n in text})
+    except AutodiffError:
+        assume(False)
+    totals = [0.0] * len(prog.nodes)
+    totals[-1] = 1.0
+    for step in backward_steps(prog):
+        if not hasattr(step, "contribution"):
+            continue
+        totals[step.node.index] += step.contribution
+    assert totals == [node.grad for node in prog.nodes]

@@ -1,0 +1,65 @@
+"""`autodiff step`: the lecture's nudge along the gradient."""
+import json
+
+import pytest
+
+from autodiff_cli.errors import AutodiffError
+from autodiff_cli.parsing import parse
+from autodiff_cli.stepping import gradient_steps
+from conftest import LECTURE, LECTURE_SET
+
+
+def lecture():
+    prog = parse(LECTURE)
+    prog.set(dict(a=2, b=-3, c=10, f=-2))
+    return prog
+
+
+def test_one_step_matches_the_lecture_by_hand():
+    result = gradient_steps(lecture(), 0.01)
+    assert result.end == {"a": 2 + 0.01 * 6, "b": -3 + 0.01 * -4, "c": 10 + 0.01 * -2, "f": -2 + 0.01 * 4}
+    a, b, c, f = result.end.values()
+    assert result.trajectory == [-8.0, (a * b + c) * f]
+    assert result.trajectory[1] == pytest.approx(-7.286496, abs=1e-12)
+
+
+def test_minimize_walks_downhill_and_uphill_is_the_default():
+    down = gradient_steps(lecture(), 0.01, steps=5, minimize=True).trajectory
+    up = gradient_steps(lecture(), 0.01, steps=5).trajectory
+    assert all(b < a for a, b in zip(down, down[1:]))
+    assert all(b > a for a, b in zip(up, up[1:]))
+
+
+def test_frozen_inputs_do_not_move():
+    result = gradient_steps(lecture(), 0.01, steps=3, freeze=["a", "f"])
+    assert result.end["a"] == 2.0 and result.end["f"] == -2.0 and result.end["b"] != -3.0
+
+
+def test_unknown_frozen_name_lists_the_inputs():
+    with pytest.raises(AutodiffError, match="the inputs are: a, b, c, f"):
+        gradient_steps(lecture(), 0.01, freeze=["z"])
+
+
+def test_leaving_the_domain_stops_at_the_last_good_point():
+    prog = parse("log(x)")
+    prog.set({"x": 0.5})
+    with pytest.raises(AutodiffError) as info:
+        gradient_steps(prog, 0.1, steps=10, minimize=True)
+    assert "step 2 left the domain" in info.value.message and "--set x=0.3" in info.value.hint
+    assert prog.inputs["x"].data == pytest.approx(0.3)
+
+
+def test_step_command_table_json_and_emit_set(run):
+    table = run("step", LECTURE, *LECTURE_SET, "--lr", "0.01")
+    assert table.exit_code == 0 and "-8.0000 -> -7.2865 (+0.7135) after 1 step" in table.stdout
+    data = json.loads(run("step", LECTURE, *LECTURE_SET, "--steps", "3", "--json").stdout)
+    assert len(data["trajectory"]) == 4 and data["inputs"]["a"]["start"] == 2.0
+    emitted = run("step", LECTURE, *LECTURE_SET, "--emit-set").stdout.split()
+    assert emitted == ["--set", "a=2.06", "--set", "b=-3.04", "--set", "c=9.98", "--set", "f=-1.96"]
+    again = run("eval", LECTURE, *emitted, "--json")
+    assert json.loads(again.stdout)["value"] == pytest.approx(-7.286496, abs=1e-12)
+
+
+def test_step_errors_exit_2(run):
+    result = run("step", "log(x)", "--set", "x=0.5", "--lr", "0.1", "--steps", "10", "--minimize")
+    assert result.exit_code == 2 and "left the domain" in result.stderr and "Traceback" not in result.stderr
