@@ -15,6 +15,7 @@ _EXPORTS = {
     "evaluate": "program", "Program": "program",
     "parse": "parsing",
     "Value": "engine", "topological_order": "engine", "forward": "engine", "backward": "engine",
+    "draw_dot": "drawing",
     "AutodiffError": "errors", "SourceError": "errors", "DomainError": "errors",
 }
 __all__ = sorted(_EXPORTS)

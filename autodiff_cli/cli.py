@@ -194,3 +194,41 @@ def step_command(program, source_file, assignments, lr, steps, minimize, freeze,
         write_step_json(prog, result, sys.stdout)
     else:
         write_step_report(prog, result, sys.stdout, precision=precision, rich=sys.stdout.isatty())
+
+
+@cli.command("graph", epilog=PROGRAM_HELP)
+@program_options
+@click.option("-o", "--output", "path", metavar="FILE",
+              help="Write the picture here; the format follows the extension (.svg .png .pdf .dot .gv). "
+                   "Without -o, DOT text goes to standard output.")
+@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot", "gv"]), default=None,
+              help="The format, whatever the file's name.")
+@click.option("--precision", default=4, show_default=True, type=click.IntRange(0, 17), help="Decimals shown.")
+@click.option("--rankdir", type=click.Choice(["LR", "TB"]), default="LR", show_default=True,
+              help="Left to right, or top to bottom.")
+@click.option("--no-grad", is_flag=True, help="Draw the forward pass only.")
+@click.option("--max-nodes", type=click.IntRange(1, None), default=20_000, show_default=True,
+              help="Refuse to lay out a larger graph (Graphviz would take minutes); DOT text is always written.")
+@click.option("--backend", type=click.Choice(["auto", "dot", "pygraphviz"]), default="auto", show_default=True,
+              help="The renderer: auto uses Graphviz's dot when on PATH, else pygraphviz.")
+def graph_command(program, source_file, assignments, path, fmt, precision, rankdir, no_grad, max_nodes, backend):
+    """Draw the graph as the lecture's draw_dot does: a record { label | data | grad } per value
+    and an ellipse per operation, after the backward pass.
+
+    Rendering SVG, PNG or PDF needs Graphviz's `dot` or pygraphviz
+    (pip install 'autodiff[render]'); without either the command exits 1 and
+    writes nothing.
+    """
+    from .drawing import SLOW_LAYOUT, output_format, write_picture
+
+    fmt = output_format(path, fmt)
+    prog = load_program(program, source_file, assignments).run()
+    size = len(prog.nodes)
+    if fmt != "dot":
+        if size > max_nodes:
+            raise AutodiffError(f"the graph has {size} nodes, more than --max-nodes {max_nodes}: "
+                                "Graphviz's layout would take minutes",
+                                hint="raise --max-nodes, or write DOT text with -o graph.dot")
+        if size > SLOW_LAYOUT:
+            click.echo(f"warning: laying out {size} nodes may take a while; SVG is the fastest format", err=True)
+    write_picture(prog, path, fmt, backend=backend, precision=precision, rankdir=rankdir, grad=not no_grad)

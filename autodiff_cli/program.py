@@ -7,7 +7,7 @@ import re
 from typing import Mapping
 
 from . import ops
-from .engine import NumericError, Value, backward, forward
+from .engine import NumericError, Value, backward, forward, topological_order
 from .errors import AutodiffError, DomainError, SourceError
 
 LABEL_WIDTH = 40
@@ -30,6 +30,15 @@ class Program:
         self.names = names
         self.output = output
         self._line_starts: list[int] | None = None
+
+    @classmethod
+    def from_value(cls, root: Value) -> Program:
+        """A program over a graph built in Python (`L = a*b + c`), so every report can show it."""
+        order = topological_order(root)
+        for i, node in enumerate(order):
+            node.index = i
+        inputs = {node.label or f"input{node.index}": node for node in order if node.op is ops.INPUT}
+        return cls("", order, inputs, {}, root)
 
     @property
     def value(self) -> float:
@@ -73,12 +82,20 @@ class Program:
         except NumericError as exc:
             raise self.domain_error(exc) from None
 
+    def graph(self, **options):
+        """The lecture's draw_dot picture as a `graphviz.Digraph`; a notebook shows it inline.
+
+        Options: precision=4, rankdir="LR", grad=True.
+        """
+        from .drawing import digraph
+        return digraph(self, **options)
+
     def label(self, node: Value) -> str:
         """How reports name a node: its name, else its own source text, folded and shortened."""
         if node.label is not None:
             return node.label
-        if node.start < 0:
-            return node.op.symbol
+        if node.start < 0:              # built in Python: unnamed, as in the lecture's draw_dot
+            return f"{node.data:g}" if node.op is ops.CONST else ""
         return shorten(self.text, node.start, node.end)
 
     def position(self, node: Value) -> tuple[int, int]:

@@ -1,0 +1,176 @@
+"""The lecture's `draw_dot`: a Graphviz picture of the graph, built and rendered.
+
+Every value is a record node `{ label | data 2.0000 | grad 6.0000 }`, every
+operation a small ellipse feeding its result, and an input used twice
+(`a + a`) gets two edges.  Node names come from the topological index, never
+from `id()`, so the DOT text is the same on every run.
+
+`graphviz` (and `pygraphviz`, when it renders) are imported only here, so
+other commands do not pay for them.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import warnings
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator
+
+from . import ops
+from .engine import Value
+from .errors import AutodiffError
+from .program import Program, format_number
+
+if TYPE_CHECKING:
+    import graphviz
+
+RENDERED = ("svg", "png", "pdf")
+TEXT = ("dot", "gv")
+SLOW_LAYOUT = 2_000         # nodes; above this, warn that layout will be slow
+BACKENDS = ("auto", "dot", "pygraphviz")
+
+# Roles are told apart by shape and line as well as colour, so a black-and-white print reads too.
+STYLES = {
+    "input": {"style": "filled,bold", "fillcolor": "#cfe8ff"},
+    "const": {"style": "dashed"},
+    "value": {},
+    "output": {"style": "filled", "fillcolor": "#d5f5d5", "peripheries": "2"},
+}
+
+
+class RenderError(AutodiffError):
+    """No renderer, or the renderer failed: exit code 1."""
+
+    exit_code = 1
+
+
+def record_escape(text: str) -> str:
+    """Escape what record labels treat as structure: { } | < > and quotes, and backslashes."""
+    for char in '\\{}|<>"':
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def role(program: Program, node) -> str:
+    if node is program.output:
+        return "output"
+    if node.op is ops.INPUT:
+        return "input"
+    return "const" if node.op is ops.CONST else "value"
+
+
+def digraph(program: Program, *, precision: int = 4, rankdir: str = "LR", grad: bool = True) -> graphviz.Digraph:
+    """The picture as a `graphviz.Digraph` (shown inline in a notebook, like `draw_dot(L)`)."""
+    import graphviz
+
+    dot = graphviz.Digraph("autodiff", graph_attr={"rankdir": rankdir},
+                           node_attr={"fontname": "Helvetica", "fontsize": "11"},
+                           edge_attr={"arrowsize": "0.7"})
+    for node in program.nodes:
+        i = node.index
+        fields = [record_escape(program.label(node)), f"data {format_number(node.data, precision)}"]
+        if grad:
+            fields.append(f"grad {format_number(node.grad, precision)}")
+        dot.node(f"v{i}", graphviz.nohtml("{ " + " | ".join(fields) + " }"), shape="record",
+                 **STYLES[role(program, node)])
+        if node.inputs:
+            dot.node(f"op{i}", node.op.symbol, shape="ellipse", width="0.3", height="0.3",
+                     fontsize="10")
+            for x in node.inputs:
+                dot.edge(f"v{x.index}", f"op{i}")
+            dot.edge(f"op{i}", f"v{i}")
+    return dot
+
+
+def write_picture(program: Program, path: str | None, fmt: str, *, backend: str = "auto", **options) -> None:
+    """Render (or, for .dot, just write) the picture to `path`, or to standard output when None.
+
+    Renders to memory first and then replaces the file in one step, so a
+    failed render never leaves a partial or mislabelled file behind.
+    """
+    source = digraph(program, **options).source
+    data = source.encode("utf-8") if fmt == "dot" else render(source, fmt, backend)
+    if path is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".autodiff-", suffix="." + fmt)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise AutodiffError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def draw_dot(root: Value, **options) -> graphviz.Digraph:
+    """The lecture's `draw_dot(L)` for a graph built in Python with `Value`."""
+    return digraph(Program.from_value(root), **options)
+
+
+def output_format(path: str | None, fmt: str | None) -> str:
+    """The format asked for: --format, else the file's extension, else DOT text."""
+    if fmt is None:
+        fmt = os.path.splitext(path)[1].lstrip(".").lower() if path else "dot"
+    if fmt not in RENDERED + TEXT:
+        raise AutodiffError(f"cannot write {fmt!r}: use one of .svg .png .pdf .dot .gv (or --format)")
+    return "dot" if fmt == "gv" else fmt
+
+
+def render(source: str, fmt: str, backend: str = "auto") -> bytes:
+    """DOT text to SVG/PNG/PDF bytes, in memory: with `dot` when on PATH, else with pygraphviz."""
+    if backend in ("auto", "dot") and shutil.which("dot"):
+        return _render_with_dot(source, fmt)
+    if backend in ("auto", "pygraphviz"):
+        try:
+            import pygraphviz
+        except ImportError:
+            pygraphviz = None
+        if pygraphviz is not None:
+            return _render_with_pygraphviz(pygraphviz, source, fmt)
+    wanted = {"auto": "Graphviz's dot or pygraphviz", "dot": "Graphviz's dot", "pygraphviz": "pygraphviz"}
+    raise RenderError(f"cannot render {fmt.upper()}: {wanted[backend]} is not installed",
+                      hint="pip install 'autodiff[render]', or install Graphviz (e.g. apt-get install graphviz), "
+                           "or write DOT text with -o graph.dot")
+
+
+def _render_with_dot(source: str, fmt: str) -> bytes:
+    done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True)
+    if done.returncode != 0:
+        raise RenderError(f"Graphviz's dot failed: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
+def _render_with_pygraphviz(pygraphviz, source: str, fmt: str) -> bytes:
+    with warnings.catch_warnings(), _stderr_silenced():
+        warnings.simplefilter("ignore")      # its one-line fontconfig complaint, among others
+        try:
+            return pygraphviz.AGraph(string=source).draw(format=fmt, prog="dot")
+        except Exception as exc:             # pygraphviz raises several types; all mean "could not render"
+            raise RenderError(f"pygraphviz failed: {exc}") from None
+
+
+@contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Graphviz's C library writes warnings straight to file descriptor 2."""
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

@@ -1,0 +1,137 @@
+"""`autodiff graph`: golden DOT files, both renderers, and the missing-renderer path."""
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from autodiff_cli import drawing
+from autodiff_cli.drawing import draw_dot
+from autodiff_cli.engine import Value
+from autodiff_cli.program import evaluate
+from conftest import LECTURE, LECTURE_SET, NEURON, have_dot, require_in_ci
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = {
+    "lecture": [LECTURE, *LECTURE_SET],
+    "neuron": [NEURON],
+    "a_plus_a": ["a = 3; b = a + a"],
+    "shared": ["(a*b)*(a+b)", "--set", "a=-2", "--set", "b=3"],
+}
+MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
+
+
+def have_pygraphviz():
+    try:
+        import pygraphviz  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+BACKENDS = {"dot": have_dot, "pygraphviz": have_pygraphviz}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_golden_dot(run, name):
+    result = run("graph", *CASES[name])
+    assert result.exit_code == 0
+    assert result.stdout == (GOLDEN / f"{name}.dot").read_text()
+
+
+def test_dot_is_byte_identical_run_after_run(run, tmp_path):
+    first = run("graph", NEURON).stdout
+    assert all(run("graph", NEURON).stdout == first for _ in range(3))
+
+
+def test_an_input_used_twice_gets_two_edges():
+    source = evaluate("a = 3; b = a + a").graph().source
+    assert source.count("v0 -> op1") == 2
+
+
+def test_no_grad_precision_and_rankdir(run):
+    text = run("graph", LECTURE, *LECTURE_SET, "--no-grad", "--precision", "1", "--rankdir", "TB").stdout
+    assert "grad" not in text and "data -8.0 }" in text and "rankdir=TB" in text
+
+
+def test_record_labels_are_escaped():
+    a = Value(2.0, label='x{1}|<p> "q" \\')
+    source = draw_dot(a * 2).source
+    assert r'x\{1\}\|\<p\> \"q\" \\' in source
+
+
+def test_draw_dot_draws_a_graph_built_in_python():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    L = a * b + 10
+    L.label = "L"
+    L.backward()
+    source = draw_dot(L).source
+    assert "{ a | data 2.0000 | grad -3.0000 }" in source and "{ L | data 4.0000 | grad 1.0000 }" in source
+    assert "{ 10 | data 10.0000" not in source and "data 10.0000" in source
+
+
+def test_api_returns_a_digraph():
+    import graphviz
+    assert isinstance(evaluate(LECTURE, a=2, b=-3, c=10, f=-2).graph(), graphviz.Digraph)
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
+def test_rendering(run, tmp_path, backend, fmt):
+    require_in_ci(BACKENDS[backend](), backend)
+    path = tmp_path / f"out.{fmt}"
+    result = run("graph", LECTURE, *LECTURE_SET, "-o", path, "--backend", backend)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    data = path.read_bytes()
+    if fmt == "svg":
+        texts = "".join(ET.fromstring(data).itertext())
+        for cell in ["a", "data 2.0000", "grad 6.0000", "data -8.0000", "grad 1.0000", "a*b+c"]:
+            assert cell in texts
+    else:
+        assert data.startswith(MAGIC[fmt])
+
+
+def test_format_option_overrides_the_extension(run, tmp_path):
+    path = tmp_path / "picture.txt"
+    assert run("graph", "a = 3; a*a", "-o", path, "--format", "dot").exit_code == 0
+    assert path.read_text().startswith("digraph autodiff {")
+
+
+def test_missing_renderer_exits_1_and_leaves_no_file(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setitem(sys.modules, "pygraphviz", None)
+    path = tmp_path / "out.svg"
+    result = run("graph", LECTURE, *LECTURE_SET, "-o", path)
+    assert result.exit_code == 1
+    assert "pip install 'autodiff[render]'" in result.stderr and "-o graph.dot" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dot_text_needs_no_renderer(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setitem(sys.modules, "pygraphviz", None)
+    path = tmp_path / "out.gv"
+    assert run("graph", LECTURE, *LECTURE_SET, "-o", path).exit_code == 0
+    assert path.read_text() == (GOLDEN / "lecture.dot").read_text()
+
+
+def test_unknown_extension_is_refused(run, tmp_path):
+    result = run("graph", "a = 1; a", "-o", tmp_path / "out.jpg")
+    assert result.exit_code == 2 and ".svg .png .pdf .dot .gv" in result.stderr
+
+
+def test_large_graphs_warn_and_max_nodes_refuses(run, tmp_path):
+    program = "x = 1\n" + " + ".join(["x"] * 30)
+    result = run("graph", program, "-o", tmp_path / "out.svg", "--max-nodes", "10")
+    assert result.exit_code == 2 and "more than --max-nodes 10" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert run("graph", program, "--max-nodes", "10").exit_code == 0        # DOT text is always written
+
+
+def test_slow_layout_warning(run, tmp_path, monkeypatch):
+    require_in_ci(have_dot(), "dot")
+    monkeypatch.setattr(drawing, "SLOW_LAYOUT", 5)
+    result = run("graph", "x = 1\n" + " + ".join(["x"] * 10), "-o", tmp_path / "out.svg")
+    assert result.exit_code == 0 and "may take a while" in result.stderr
