@@ -67,7 +67,7 @@ def test_draw_dot_draws_a_graph_built_in_python():
     L.backward()
     source = draw_dot(L).source
     assert "{ a | data 2.0000 | grad -3.0000 }" in source and "{ L | data 4.0000 | grad 1.0000 }" in source
-    assert "{ 10 | data 10.0000" not in source and "data 10.0000" in source
+    assert "{ 10 | data 10.0000 | grad 1.0000 }" in source
 
 
 def test_api_returns_a_digraph():
