@@ -6,7 +6,6 @@ drawn for a terminal.
 """
 from __future__ import annotations
 
-import json
 from typing import Collection, Iterable, Iterator, Sequence, TextIO
 
 from .engine import Value
@@ -101,6 +100,8 @@ def write_json(program: Program, out: TextIO) -> None:
     Keys: value, output, grad (input name -> d output / d input, in order of
     first appearance) and nodes (id, label, op, inputs, data, grad, line, column).
     """
+    import json
+
     dumps = json.dumps
     label = program.label
     grads = ", ".join(f"{dumps(name)}: {json_number(node.grad)}" for name, node in program.inputs.items())
