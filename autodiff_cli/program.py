@@ -11,6 +11,7 @@ from .engine import NumericError, Value, backward, forward, topological_order
 from .errors import AutodiffError, DomainError, SourceError
 
 LABEL_WIDTH = 40
+_FOLDABLE = re.compile(r"\s\s|[^\S ]")     # whitespace that folding would change
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -100,10 +101,15 @@ class Program:
 
     def position(self, node: Value) -> tuple[int, int]:
         """1-based line and column of the node in the source."""
+        starts = self.line_starts()
+        line = bisect.bisect_right(starts, node.start)
+        return line, node.start - starts[line - 1] + 1
+
+    def line_starts(self) -> list[int]:
+        """The offset where each line of the source begins."""
         if self._line_starts is None:
             self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
-        line = bisect.bisect_right(self._line_starts, node.start)
-        return line, node.start - self._line_starts[line - 1] + 1
+        return self._line_starts
 
     def source_error(self, message: str, node: Value, hint: str = "") -> AutodiffError:
         return SourceError(message, self.text, node.start, node.end, hint)
@@ -124,6 +130,10 @@ class Program:
 
 def shorten(text: str, start: int, end: int, width: int = LABEL_WIDTH) -> str:
     """text[start:end] with runs of whitespace folded to one space, cut to `width` with an ellipsis."""
+    if end - start <= width:
+        raw = text[start:end]
+        if not _FOLDABLE.search(raw):       # the common case, made cheap
+            return raw
     window = text[start:min(end, start + 8 * width)]
     folded = " ".join(window.split())
     if len(folded) > width or end > start + 8 * width:

@@ -6,6 +6,7 @@ drawn for a terminal.
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Collection, Iterable, Iterator, Sequence, TextIO
 
 from .engine import Value
@@ -99,22 +100,34 @@ def write_json(program: Program, out: TextIO) -> None:
 
     Keys: value, output, grad (input name -> d output / d input, in order of
     first appearance) and nodes (id, label, op, inputs, data, grad, line, column).
+    The loop is the hot path of `eval --json` on big graphs, hence its plainness.
     """
-    import json
+    from json.encoder import encode_basestring_ascii as quote
 
-    dumps = json.dumps
     label = program.label
-    grads = ", ".join(f"{dumps(name)}: {json_number(node.grad)}" for name, node in program.inputs.items())
-    out.write(f'{{\n  "value": {json_number(program.value)},\n  "output": {dumps(label(program.output))},\n'
+    grads = ", ".join(f"{quote(name)}: {json_number(node.grad)}" for name, node in program.inputs.items())
+    out.write(f'{{\n  "value": {json_number(program.value)},\n  "output": {quote(label(program.output))},\n'
               f'  "grad": {{{grads}}},\n  "nodes": [')
+    ops = {}
+    line_starts = program.line_starts()
     chunk: list[str] = []
     separator = "\n"
     for node in program.nodes:
-        line, column = program.position(node)
-        inputs = ", ".join(str(x.index) for x in node.inputs)
-        chunk.append(f'{separator}    {{"id": {node.index}, "label": {dumps(label(node))}, '
-                     f'"op": {dumps(node.op.symbol)}, "inputs": [{inputs}], "data": {json_number(node.data)}, '
-                     f'"grad": {json_number(node.grad)}, "line": {line}, "column": {column}}}')
+        op = ops.get(node.op) or ops.setdefault(node.op, quote(node.op.symbol))
+        inputs = node.inputs
+        if not inputs:
+            ids = ""
+        elif len(inputs) == 2:
+            ids = f"{inputs[0].index}, {inputs[1].index}"
+        else:
+            ids = ", ".join([str(x.index) for x in inputs])
+        data, grad = node.data, node.grad
+        if data - data or grad - grad:
+            raise ValueError(f"refusing to write a non-finite number as JSON: {node!r}")
+        line = bisect_right(line_starts, node.start)
+        chunk.append(f'{separator}    {{"id": {node.index}, "label": {quote(label(node))}, "op": {op}, '
+                     f'"inputs": [{ids}], "data": {data!r}, "grad": {grad!r}, '
+                     f'"line": {line}, "column": {node.start - line_starts[line - 1] + 1}}}')
         separator = ",\n"
         if len(chunk) >= 4096:
             out.write("".join(chunk))
@@ -129,4 +142,4 @@ def json_number(x: float | None) -> str:
         return "null"
     if x - x != 0.0:
         raise ValueError(f"refusing to write {x!r} as JSON")
-    return repr(float(x))
+    return float.__repr__(x)
