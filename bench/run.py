@@ -183,7 +183,9 @@ def throughput(sizes: list[int], repeats: int) -> list[tuple[str, int, dict]]:
             results.append((shape, size, m))
             n = m["nodes"]
             total = m["parse"] + m["forward"] + m["backward"] + m["report"]
-            us = lambda t: f"{t / n * 1e6:.2f}"  # noqa: E731
+
+            def us(seconds: float, n: int = n) -> str:
+                return f"{seconds / n * 1e6:.2f}"
             rows.append([shape, n, f"{m['bare']:.3f}", f"{m['parse']:.3f}", f"{m['forward']:.3f}",
                          f"{m['backward']:.3f}", f"{m['report']:.3f}", us(total), f"{total / m['bare']:.2f}x"])
             engine = m["forward"] + m["backward"]
@@ -205,9 +207,9 @@ def throughput(sizes: list[int], repeats: int) -> list[tuple[str, int, dict]]:
     return results
 
 
-def sympy_one(size: int) -> None:
-    """Child process: SymPy differentiates the mixed program for every input and evaluates."""
-    prog = parse(shapes.program("mixed", size))
+def sympy_one(shape: str, size: int) -> None:
+    """Child process: SymPy differentiates the program for every input and evaluates."""
+    prog = parse(shapes.program(shape, size))
     prog.run()
     start = time.perf_counter()
     expr, symbols = shapes.sympy_expression(prog)
@@ -223,34 +225,40 @@ def sympy_comparison(sizes: list[int], cap: float) -> None:
         print("\nSymPy: not installed (pip install sympy)")
         return
     rows = []
-    for size in sizes:
-        text = shapes.program("mixed", size)
-        start = time.perf_counter()
-        prog = parse(text)
-        prog.run()
-        ours = time.perf_counter() - start
-        try:
-            done = subprocess.run([sys.executable, __file__, "--sympy-one", str(size)], capture_output=True,
-                                  text=True, timeout=cap)
-            theirs = float(done.stdout.split()[0]) if done.returncode == 0 else None
-            note = "" if theirs is not None else (done.stderr.strip().splitlines() or ["crashed"])[-1][:60]
-        except subprocess.TimeoutExpired:
-            theirs, note = None, f"over the {cap:.0f} s cap"
-        rows.append([len(prog.nodes), f"{ours:.4f}", "-" if theirs is None else f"{theirs:.3f}",
-                     "-" if theirs is None else f"{theirs / ours:.0f}x", note])
-        if theirs is None:
-            break
-    table("SymPy (mixed shape): differentiate for every input and evaluate, against our parse+forward+backward",
-          ["nodes", "ours (s)", "sympy (s)", "sympy/ours", "note"], rows)
+    for shape in shapes.SHAPES:
+        for size in sizes:
+            start = time.perf_counter()
+            prog = parse(shapes.program(shape, size))
+            prog.run()
+            ours = time.perf_counter() - start
+            try:
+                done = subprocess.run([sys.executable, __file__, "--sympy-one", shape, str(size)],
+                                      capture_output=True, text=True, timeout=cap)
+                theirs = float(done.stdout.split()[0]) if done.returncode == 0 else None
+                note = "" if theirs is not None else (done.stderr.strip().splitlines() or ["crashed"])[-1][:50]
+            except subprocess.TimeoutExpired:
+                theirs, note = None, f"over the {cap:.0f} s cap"
+            rows.append([shape, len(prog.nodes), f"{ours:.4f}", "-" if theirs is None else f"{theirs:.3f}",
+                         "-" if theirs is None else f"{theirs / ours:.0f}x", note])
+            if theirs is None:
+                break
+    table("SymPy: differentiate for every input and evaluate, against our parse+forward+backward",
+          ["shape", "nodes", "ours (s)", "sympy (s)", "sympy/ours", "note"], rows)
+
+
+PEAK_RSS = """
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
 
 
 def peak_rss_kib(command: list[str]) -> int:
-    with open(os.devnull, "wb") as devnull:
-        process = subprocess.Popen(command, stdout=devnull, stderr=subprocess.DEVNULL, env=environment())
-        _, status, usage = os.wait4(process.pid, 0)
-    if status != 0:
-        raise RuntimeError(f"{command} failed")
-    return usage.ru_maxrss
+    """Peak RSS of a command, measured from a small parent (a child forked from this big
+    process would start out with its pages)."""
+    done = subprocess.run([sys.executable, "-c", PEAK_RSS, *command], capture_output=True, text=True,
+                          check=True, env=environment())
+    return int(done.stdout.split()[-1])
 
 
 def memory(sizes: list[int]) -> None:
@@ -276,21 +284,21 @@ def main() -> None:
     parser.add_argument("--big", action="store_true", help="include 10^6 nodes")
     parser.add_argument("--runs", type=int, default=15, help="start-up runs per command")
     parser.add_argument("--sympy-cap", type=float, default=60.0, help="seconds SymPy may take per size")
-    parser.add_argument("--sympy-one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--sympy-one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sympy_one:
-        sympy_one(args.sympy_one)
+        sympy_one(args.sympy_one[0], int(args.sympy_one[1]))
         return
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}")
     if args.quick:
         startup(2)
         throughput([300, 1000], 1)
-        sympy_comparison([30, 100], 30)
+        sympy_comparison([10, 30], 30)
         memory([1000])
         return
     startup(args.runs)
     throughput([10 ** 3, 10 ** 4, 10 ** 5] + ([10 ** 6] if args.big else []), 3)
-    sympy_comparison([10 ** 2, 10 ** 3, 10 ** 4], args.sympy_cap)
+    sympy_comparison([30, 10 ** 2, 10 ** 3, 10 ** 4], args.sympy_cap)
     memory([10 ** 5] + ([10 ** 6] if args.big else []))
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import math
 
-LEAF, ADD, SUB, MUL, DIV, POW, NEG, TANH, EXP, LOG, SQRT, RELU, SIGMOID, SIN, COS, ABS = range(16)
+LEAF, ADD, SUB, MUL, DIV, POW, POWC, NEG, TANH, EXP, LOG, SQRT, RELU, SIGMOID, SIN, COS, ABS = range(17)
 CODES = {"input": LEAF, "const": LEAF, "add": ADD, "sub": SUB, "mul": MUL, "div": DIV, "pow": POW,
-         "pow_constant_exponent": POW, "neg": NEG, "tanh": TANH, "exp": EXP, "log": LOG, "sqrt": SQRT,
+         "pow_constant_exponent": POWC, "neg": NEG, "tanh": TANH, "exp": EXP, "log": LOG, "sqrt": SQRT,
          "relu": RELU, "sigmoid": SIGMOID, "sin": SIN, "cos": COS, "abs": ABS}
 
 
@@ -37,7 +37,7 @@ class Tape:
                 data[i] = x - data[right[i]]
             elif c == DIV:
                 data[i] = x / data[right[i]]
-            elif c == POW:
+            elif c == POW or c == POWC:
                 data[i] = math.pow(x, data[right[i]])
             elif c == NEG:
                 data[i] = -x
@@ -89,6 +89,8 @@ class Tape:
                 y = data[b]
                 grad[a] += g * y * math.pow(x, y - 1.0)
                 grad[b] += g * o * math.log(x) if x > 0.0 else 0.0
+            elif c == POWC:
+                grad[a] += g * data[right[i]] * math.pow(x, data[right[i]] - 1.0)
             elif c == NEG:
                 grad[a] -= g
             elif c == TANH:

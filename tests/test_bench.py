@@ -1,0 +1,49 @@
+"""The benchmark scripts work, and their flat-tape floor computes what the engine computes."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+sys.path.insert(0, str(BENCH))
+
+import shapes  # noqa: E402
+from tape import Tape  # noqa: E402
+
+from autodiff_cli.parsing import parse  # noqa: E402
+
+
+@pytest.mark.parametrize("shape", shapes.SHAPES)
+def test_shapes_have_about_the_size_asked_for_and_run(shape):
+    prog = parse(shapes.program(shape, 2000)).run()
+    assert 1900 <= len(prog.nodes) <= 2100
+
+
+@pytest.mark.parametrize("shape", shapes.SHAPES)
+def test_flat_tape_matches_the_engine(shape):
+    prog = parse(shapes.program(shape, 3000)).run()
+    tape = Tape(prog)
+    tape.forward()
+    tape.backward()
+    assert tape.data == pytest.approx([n.data for n in prog.nodes], rel=1e-12, abs=1e-12)
+    assert tape.grad == pytest.approx([n.grad for n in prog.nodes], rel=1e-9, abs=1e-12)
+
+
+def test_sympy_expression_of_a_shape_matches_the_engine():
+    import sympy
+    prog = parse(shapes.program("mixed", 40)).run()
+    expr, symbols = shapes.sympy_expression(prog)
+    point = {symbols[name]: node.data for name, node in prog.inputs.items()}
+    assert float(expr.evalf(subs=point)) == pytest.approx(prog.value, rel=1e-9)
+    assert float(expr.diff(symbols["x"]).evalf(subs=point)) == pytest.approx(prog.grad["x"], rel=1e-9)
+    assert isinstance(expr, sympy.Expr)
+
+
+@pytest.mark.slow
+def test_bench_runs_at_a_tiny_size():
+    done = subprocess.run([sys.executable, str(BENCH / "run.py"), "--quick"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    for section in ("Start-up", "Throughput", "Engine", "SymPy", "Memory"):
+        assert f"## {section}" in done.stdout
