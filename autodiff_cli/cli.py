@@ -170,7 +170,8 @@ def explain_command(program, source_file, assignments, limit, as_json):
 @cli.command("step", epilog=PROGRAM_HELP)
 @program_options
 @click.option("--lr", type=float, default=0.01, show_default=True, help="The step size (learning rate).")
-@click.option("--steps", type=click.IntRange(1, None), default=1, show_default=True, help="How many steps.")
+@click.option("--steps", type=click.IntRange(1, None), default=1, show_default=True,
+              help="How many steps (from 1,000, a progress bar in a terminal).")
 @click.option("--minimize", is_flag=True, help="Walk downhill (x -= lr·grad) instead of uphill.")
 @click.option("--freeze", default="", metavar="NAMES", help="Inputs that stay fixed, e.g. x1,x2.")
 @click.option("--precision", default=4, show_default=True, type=click.IntRange(0, 17), help="Decimals shown.")
@@ -183,11 +184,12 @@ def step_command(program, source_file, assignments, lr, steps, minimize, freeze,
     output goes up. With --minimize it is `a.data -= lr * a.grad`: the output
     goes down.
     """
-    from .stepping import gradient_steps, set_arguments, write_step_json, write_step_report
+    from .stepping import gradient_steps, set_arguments, step_progress, write_step_json, write_step_report
 
     prog = load_program(program, source_file, assignments)
     frozen = [name.strip() for name in freeze.split(",") if name.strip()]
-    result = gradient_steps(prog, lr, steps, minimize=minimize, freeze=frozen)
+    with step_progress(steps, sys.stderr if sys.stderr.isatty() else None) as on_step:
+        result = gradient_steps(prog, lr, steps, minimize=minimize, freeze=frozen, on_step=on_step)
     if emit_set:
         sys.stdout.write(set_arguments(result.end) + "\n")
     elif as_json:

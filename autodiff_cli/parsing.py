@@ -180,13 +180,38 @@ def parse(text: str) -> Program:
     parser = lark_standalone.Lark_StandAlone(transformer=builder)
     with _collector_paused():
         try:
-            output = parser.parse(text)
+            output = parser.parse(join_lines_in_parentheses(text))
         except lark_standalone.UnexpectedInput as exc:
             raise syntax_error(text, exc) from None
         if output is None:
             raise SourceError("the program is empty", text, 0,
                               hint='write an expression, e.g. "(a*b+c)*f"')
         return builder.finish(output)
+
+
+_PARENTHESES_AND_NEW_LINES = re.compile(r"#[^\n]*|[()\n]")
+
+
+def join_lines_in_parentheses(text: str) -> str:
+    """Inside parentheses a new line does not end the statement, as in Python.
+
+    Each such new line, and any comment before it, becomes spaces, so every
+    position in the text (and every line and column an error reports) stays
+    what it was.
+    """
+    if "\n" not in text or "(" not in text:
+        return text
+    pieces, depth, copied = [], 0, 0
+    for match in _PARENTHESES_AND_NEW_LINES.finditer(text):
+        char = match.group()
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(depth - 1, 0)
+        elif depth:                                 # a new line or a comment
+            pieces += (text[copied:match.start()], " " * len(char))
+            copied = match.end()
+    return "".join(pieces) + text[copied:] if pieces else text
 
 
 @contextmanager
@@ -206,7 +231,7 @@ def syntax_error(text: str, exc: Exception) -> SourceError:
     pos = getattr(exc, "pos_in_stream", None)
     token = getattr(exc, "token", None)
     if token is not None and token.type == "$END":
-        pos = len(text)
+        pos = len(text.rstrip())
     if pos is None:
         pos = token.start_pos if token is not None else 0
     expected = set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
@@ -217,7 +242,7 @@ def syntax_error(text: str, exc: Exception) -> SourceError:
     found = _describe_found(text, pos, token)
     message = f"unexpected {found}; expected {_describe_expected(expected)}"
     hint = _hint(text, pos)
-    if unclosed is not None and at_end:
+    if unclosed is not None and (at_end or "\n" in text[unclosed:pos]):
         hint = f"the '(' at {_where(text, unclosed)} is still open"
     return SourceError(message, text, pos, pos + (len(token) if token else 1), hint=hint)
 

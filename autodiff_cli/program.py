@@ -11,7 +11,8 @@ from .engine import NumericError, Value, backward, forward, topological_order
 from .errors import AutodiffError, DomainError, SourceError
 
 LABEL_WIDTH = 40
-_FOLDABLE = re.compile(r"\s\s|[^\S ]")     # whitespace that folding would change
+_FOLDABLE = re.compile(r"\s\s|[^\S ]|#")   # what folding would change: whitespace runs, comments
+_COMMENT = re.compile(r"#[^\n]*")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -129,13 +130,13 @@ class Program:
 
 
 def shorten(text: str, start: int, end: int, width: int = LABEL_WIDTH) -> str:
-    """text[start:end] with runs of whitespace folded to one space, cut to `width` with an ellipsis."""
+    """text[start:end] without comments, runs of whitespace folded to one space, cut to `width` with an ellipsis."""
     if end - start <= width:
         raw = text[start:end]
         if not _FOLDABLE.search(raw):       # the common case, made cheap
             return raw
     window = text[start:min(end, start + 8 * width)]
-    folded = " ".join(window.split())
+    folded = " ".join(_COMMENT.sub(" ", window).split())
     if len(folded) > width or end > start + 8 * width:
         return folded[:width - 1] + "…"
     return folded

@@ -5,8 +5,9 @@ A positive learning rate walks uphill (the output grows), as in the lecture;
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Collection, TextIO
+from typing import Callable, Collection, Iterator, TextIO
 
 from .errors import AutodiffError
 from .program import Program, format_number
@@ -24,10 +25,11 @@ class StepResult:
 
 
 def gradient_steps(program: Program, lr: float, steps: int = 1, *, minimize: bool = False,
-                   freeze: Collection[str] = ()) -> StepResult:
+                   freeze: Collection[str] = (),
+                   on_step: Callable[[int], None] | None = None) -> StepResult:
     """Take `steps` gradient steps of size `lr` on every input not in `freeze`.
 
-    Stops with an `AutodiffError` when a step leaves an op's domain, naming the
+    `on_step(n)` is called after step n (a progress bar, say). Stops with an `AutodiffError` when a step leaves an op's domain, naming the
     last good point; the program is left there.
     """
     unknown = [name for name in freeze if name not in program.inputs]
@@ -52,7 +54,27 @@ def gradient_steps(program: Program, lr: float, steps: int = 1, *, minimize: boo
                                 hint=f"the last good point (after step {step - 1}) is: "
                                      f"{set_arguments(program_point(program))}") from None
         trajectory.append(program.value)
+        if on_step is not None:
+            on_step(step)
     return StepResult(start, start_grad, program_point(program), trajectory, frozenset(freeze))
+
+
+PROGRESS_MIN_STEPS = 1000
+
+
+@contextmanager
+def step_progress(steps: int, terminal: TextIO | None) -> Iterator[Callable[[int], None] | None]:
+    """A Rich progress bar on `terminal` for a long walk, gone when it ends; None (no bar) for
+    a short walk or when there is no terminal to draw on."""
+    if steps < PROGRESS_MIN_STEPS or terminal is None:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(file=terminal), transient=True) as progress:
+        task = progress.add_task("stepping", total=steps)
+        yield lambda step: progress.update(task, completed=step)
 
 
 def program_point(program: Program) -> dict[str, float]:

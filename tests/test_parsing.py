@@ -30,6 +30,21 @@ def test_statements_separators_comments_and_crlf():
     assert [prog.label(n) for n in prog.nodes] == ["a", "b", "c", "f", "e", "d", "L"]
 
 
+def test_a_new_line_inside_parentheses_continues_the_statement():
+    text = "x1 = 2; w1 = -3; x2 = 0; w2 = 1\nn = (x1*w1 +   # the first input\n     x2*w2)\nn + 1"
+    prog = evaluate(text)
+    assert prog.value == -5.0
+    assert prog.grad == {"x1": -3.0, "w1": 2.0, "x2": 1.0, "w2": 0.0}
+    assert prog.label(prog.names["n"].inputs[0]) == "x1*w1"
+    assert prog.label(prog.output) == "n + 1"
+    assert prog.position(prog.output) == (4, 1)       # positions still count the joined lines
+
+
+def test_a_label_spanning_lines_drops_comments_and_folds_whitespace():
+    prog = evaluate("a = 1\n(a +  # one\n   2)*3")
+    assert prog.label(prog.output) == "(a + 2)*3"
+
+
 def test_only_a_bare_signed_literal_declares_an_input():
     prog = parse("a = -3; b = +2; c = (3); d = 2*3; a*b*c*d")
     assert list(prog.inputs) == ["a", "b"]
@@ -107,6 +122,8 @@ def error_of(text):
     ("2x + 1", 1, 2, "did you mean 2*x?"),
     ("a = 1\nb = (a + 1\n", 2, 5, "'(' is never closed"),
     ("a = 1\nb = (a +\n", 2, 9, "the '(' at line 2, column 5 is still open"),
+    ("a = (2 +\nb = 3", 2, 3, "the '(' at line 1, column 5 is still open"),
+    ("a = (2 +\n\n", 1, 9, "the '(' at line 1, column 5 is still open"),
     ("a +", 1, 4, "expected a number, a name, a function call or '('"),
     ("tan(x)", 1, 1, "tanh"),
     ("a = 1; a = 2", 1, 8, "already assigned"),

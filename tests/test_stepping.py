@@ -1,11 +1,12 @@
 """`autodiff step`: the lecture's nudge along the gradient."""
+import io
 import json
 
 import pytest
 
 from autodiff_cli.errors import AutodiffError
 from autodiff_cli.parsing import parse
-from autodiff_cli.stepping import gradient_steps
+from autodiff_cli.stepping import PROGRESS_MIN_STEPS, gradient_steps, step_progress
 from conftest import LECTURE, LECTURE_SET
 
 
@@ -63,3 +64,26 @@ def test_step_command_table_json_and_emit_set(run):
 def test_step_errors_exit_2(run):
     result = run("step", "log(x)", "--set", "x=0.5", "--lr", "0.1", "--steps", "10", "--minimize")
     assert result.exit_code == 2 and "left the domain" in result.stderr and "Traceback" not in result.stderr
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_long_walk_in_a_terminal_shows_a_progress_bar_that_sees_every_step():
+    terminal = FakeTerminal()
+    seen = []
+    with step_progress(PROGRESS_MIN_STEPS, terminal) as on_step:
+        result = gradient_steps(lecture(), 1e-6, PROGRESS_MIN_STEPS,
+                                on_step=lambda step: (seen.append(step), on_step(step)))
+    assert seen == list(range(1, PROGRESS_MIN_STEPS + 1))
+    assert len(result.trajectory) == PROGRESS_MIN_STEPS + 1
+    assert "stepping" in terminal.getvalue() and "100%" in terminal.getvalue()
+
+
+@pytest.mark.parametrize("steps, terminal", [(PROGRESS_MIN_STEPS - 1, FakeTerminal()), (10 ** 6, None)])
+def test_no_progress_bar_for_a_short_walk_or_without_a_terminal(steps, terminal):
+    with step_progress(steps, terminal) as on_step:
+        assert on_step is None
+    assert terminal is None or terminal.getvalue() == ""
