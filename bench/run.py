@@ -60,7 +60,10 @@ def startup(runs: int) -> None:
     baseline = [sys.executable, "-c", "import click"]
     dot = os.path.join(tempfile.mkdtemp(), "x.dot")
     pty = shutil.which("script")
+    click_floor = "import click, sys\n@click.group()\ndef g(): 'A group.'\n@g.command()\ndef a(): 'A command.'\n" \
+                  "sys.argv = ['g', '--help']; g()"
     cases = [
+        ("(click's floor: a one-command group's --help)", [sys.executable, "-c", click_floor], baseline, None),
         ("autodiff --help", [exe, "--help"], baseline, 1.2),
         ("eval --json (lecture)", [exe, "eval", *LECTURE, "--json"], baseline, 1.6),
         ("eval table, piped", [exe, "eval", *LECTURE], baseline, 1.7),
@@ -79,7 +82,8 @@ def startup(runs: int) -> None:
             ours.append(run_timed(command, env))
         ratio = statistics.median(ours) / statistics.median(theirs)
         rows.append([name, f"{statistics.median(ours) * 1000:.0f} ms", f"{statistics.median(theirs) * 1000:.0f} ms",
-                     f"{ratio:.2f}x", f"<= {target}x", "ok" if ratio <= target else "MISSED"])
+                     f"{ratio:.2f}x", "" if target is None else f"<= {target}x",
+                     "" if target is None else "ok" if ratio <= target else "MISSED"])
     table("Start-up (whole process, median) against python -c 'import click'",
           ["command", "autodiff", "baseline", "ratio", "target", ""], rows)
 
