@@ -236,6 +236,10 @@ def syntax_error(text: str, exc: Exception) -> SourceError:
         pos = token.start_pos if token is not None else 0
     expected = set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
     unclosed = _unclosed_paren(text[:pos])
+    if unclosed is None:                            # LALR's lists are loose: no ')' outside parentheses,
+        expected.discard("RPAR")
+    else:                                           # no end of statement inside them
+        expected -= {"$END", "_NEWLINE", "SEMICOLON"}
     at_end = token is not None and token.type in ("$END", "_NEWLINE", "SEMICOLON")
     if unclosed is not None and at_end and "RPAR" in expected:
         return SourceError("'(' is never closed", text, unclosed)

@@ -143,6 +143,14 @@ def test_syntax_errors_point_at_the_culprit(text, line, column, words):
     assert caret_line.index("^") - caret_line.index("|") - 2 == column - 1
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("2x + 1", "expected an operator (+ - * / **) or the end of the statement"),
+    ("(2x + 1)", "expected an operator (+ - * / **) or ')'"),
+])
+def test_expected_tokens_fit_where_the_error_is(text, expected):
+    assert error_of(text).message.endswith(expected)
+
+
 def test_unknown_function_lists_the_known_ones():
     rendered = error_of("tan(x)").render()
     for name in ops.FUNCTIONS:
