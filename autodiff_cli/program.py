@@ -133,13 +133,20 @@ def shorten(text: str, start: int, end: int, width: int = LABEL_WIDTH) -> str:
     """text[start:end] without comments, runs of whitespace folded to one space, cut to `width` with an ellipsis."""
     if end - start <= width:
         raw = text[start:end]
-        if not _FOLDABLE.search(raw):       # the common case, made cheap
+        if not _FOLDABLE.search(raw):       # the common cases, made cheap: a short span as it is,
             return raw
-    window = text[start:min(end, start + 8 * width)]
-    folded = " ".join(_COMMENT.sub(" ", window).split())
-    if len(folded) > width or end > start + 8 * width:
-        return folded[:width - 1] + "…"
-    return folded
+    else:
+        head = text[start:start + width]
+        if not _FOLDABLE.search(head):      # a long one cut after its first width-1 characters
+            return head[:-1] + "…"
+    size = 8 * width                        # fold a window, widened until it is long enough
+    while True:
+        folded = " ".join(_COMMENT.sub(" ", text[start:min(end, start + size)]).split())
+        if len(folded) > width:
+            return folded[:width - 1] + "…"
+        if start + size >= end:
+            return folded
+        size *= 8
 
 
 def format_number(x: float, precision: int = 4) -> str:

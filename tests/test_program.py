@@ -1,7 +1,10 @@
 """The lecture's numbers, exactly, and errors that name the culprit."""
 import math
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from autodiff_cli.errors import AutodiffError, DomainError
 from autodiff_cli.parsing import parse
@@ -108,3 +111,15 @@ def test_shorten_keeps_short_labels_and_cuts_long_ones():
     assert shorten("a  *\t b", 0, 7) == "a * b"
     long = "x + " * 100
     assert shorten(long, 0, len(long)) == long[:39] + "…"
+
+
+@given(st.text(alphabet="ab(+)# \t\n", max_size=120).map(lambda t: "x" + t + "y"), st.integers(1, 50))
+def test_shorten_fast_paths_agree_with_the_definition(text, width):
+    folded = " ".join(re.sub(r"#[^\n]*", " ", text).split())
+    expected = folded if len(folded) <= width else folded[:width - 1] + "…"
+    assert shorten(text, 0, len(text), width) == expected
+
+
+def test_a_label_spanning_a_long_comment_is_not_cut_short():
+    text = "(a + # " + "c" * 500 + "\n b)"
+    assert shorten(text, 0, len(text)) == "(a + b)"
