@@ -136,9 +136,9 @@ def shorten(text: str, start: int, end: int, width: int = LABEL_WIDTH) -> str:
         if not _FOLDABLE.search(raw):       # the common cases, made cheap: a short span as it is,
             return raw
     else:
-        head = text[start:start + width]
-        if not _FOLDABLE.search(head):      # a long one cut after its first width-1 characters
-            return head[:-1] + "…"
+        head = text[start:start + width + 1]
+        if not _FOLDABLE.search(head) and head[-1] != " ":     # a long one whose head folds to itself,
+            return head[:width - 1] + "…"                        # cut after width-1 characters
     size = 8 * width                        # fold a window, widened until it is long enough
     while True:
         folded = " ".join(_COMMENT.sub(" ", text[start:min(end, start + size)]).split())

@@ -3,7 +3,7 @@ import math
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from autodiff_cli.errors import AutodiffError, DomainError
@@ -114,6 +114,7 @@ def test_shorten_keeps_short_labels_and_cuts_long_ones():
 
 
 @given(st.text(alphabet="ab(+)# \t\n", max_size=120).map(lambda t: "x" + t + "y"), st.integers(1, 50))
+@example("x#y", 1)
 def test_shorten_fast_paths_agree_with_the_definition(text, width):
     folded = " ".join(re.sub(r"#[^\n]*", " ", text).split())
     expected = folded if len(folded) <= width else folded[:width - 1] + "…"
