@@ -14,7 +14,8 @@ NAMES = ("x", "y", "z")
 SYMBOLS = {name: sympy.Symbol(name, real=True) for name in NAMES}
 UNARY = {
     "tanh": sympy.tanh, "exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt,
-    "relu": lambda e: sympy.Piecewise((e, e > 0), (0, True)), "sigmoid": lambda e: 1 / (1 + sympy.exp(-e)),
+    "relu": lambda e: (e + sympy.Abs(e)) / 2,       # a Piecewise would compare a complex constant with 0
+    "sigmoid": lambda e: 1 / (1 + sympy.exp(-e)),
     "sin": sympy.sin, "cos": sympy.cos, "abs": sympy.Abs,
 }
 BINARY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
