@@ -130,15 +130,21 @@ class Program:
 
 
 def shorten(text: str, start: int, end: int, width: int = LABEL_WIDTH) -> str:
-    """text[start:end] without comments, runs of whitespace folded to one space, cut to `width` with an ellipsis."""
+    """text[start:end] without comments and with runs of whitespace folded to one space,
+    cut to `width` characters with an ellipsis.
+
+    Cheap in the common cases (a report labels every node): a short span that
+    needs no folding is returned as it is, and a long span whose first
+    characters need none is cut without folding the rest.
+    """
     if end - start <= width:
         raw = text[start:end]
-        if not _FOLDABLE.search(raw):       # the common cases, made cheap: a short span as it is,
+        if not _FOLDABLE.search(raw):
             return raw
     else:
         head = text[start:start + width + 1]
-        if not _FOLDABLE.search(head) and head[-1] != " ":     # a long one whose head folds to itself,
-            return head[:width - 1] + "…"                        # cut after width-1 characters
+        if not _FOLDABLE.search(head) and head[-1] != " ":
+            return head[:width - 1] + "…"
     size = 8 * width                        # fold a window, widened until it is long enough
     while True:
         folded = " ".join(_COMMENT.sub(" ", text[start:min(end, start + size)]).split())

@@ -29,8 +29,9 @@ def gradient_steps(program: Program, lr: float, steps: int = 1, *, minimize: boo
                    on_step: Callable[[int], None] | None = None) -> StepResult:
     """Take `steps` gradient steps of size `lr` on every input not in `freeze`.
 
-    `on_step(n)` is called after step n (a progress bar, say). Stops with an `AutodiffError` when a step leaves an op's domain, naming the
-    last good point; the program is left there.
+    `on_step(n)` is called after step n (a progress bar, say). Stops with an
+    `AutodiffError` when a step leaves an op's domain, naming the last good
+    point; the program is left there.
     """
     unknown = [name for name in freeze if name not in program.inputs]
     if unknown:
