@@ -189,7 +189,7 @@ def parse(text: str) -> Program:
         return builder.finish(output)
 
 
-_PARENTHESES_AND_NEW_LINES = re.compile(r"#[^\n]*|[()\n]")
+_PARENTHESES_COMMENTS_NEW_LINES = re.compile(r"#[^\n]*|[()\n]")   # a '(' in a comment opens nothing
 
 
 def join_lines_in_parentheses(text: str) -> str:
@@ -202,7 +202,7 @@ def join_lines_in_parentheses(text: str) -> str:
     if "\n" not in text or "(" not in text:
         return text
     pieces, depth, copied = [], 0, 0
-    for match in _PARENTHESES_AND_NEW_LINES.finditer(text):
+    for match in _PARENTHESES_COMMENTS_NEW_LINES.finditer(text):
         char = match.group()
         if char == "(":
             depth += 1
@@ -294,10 +294,10 @@ def _hint(text: str, pos: int) -> str:
 def _unclosed_paren(text: str) -> int | None:
     """The position of the innermost '(' left open, ignoring comments."""
     stack: list[int] = []
-    for m in re.finditer(r"#[^\n]*|[()]", text):
-        if m.group(0) == "(":
-            stack.append(m.start())
-        elif m.group(0) == ")" and stack:
+    for match in _PARENTHESES_COMMENTS_NEW_LINES.finditer(text):
+        if match.group() == "(":
+            stack.append(match.start())
+        elif match.group() == ")" and stack:
             stack.pop()
     return stack[-1] if stack else None
 

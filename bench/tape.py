@@ -90,7 +90,8 @@ class Tape:
                 grad[a] += g * y * math.pow(x, y - 1.0)
                 grad[b] += g * o * math.log(x) if x > 0.0 else 0.0
             elif c == POWC:
-                grad[a] += g * data[right[i]] * math.pow(x, data[right[i]] - 1.0)
+                y = data[right[i]]
+                grad[a] += g * y * math.pow(x, y - 1.0)
             elif c == NEG:
                 grad[a] -= g
             elif c == TANH:
