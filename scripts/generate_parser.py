@@ -1,8 +1,10 @@
-"""Regenerate autodiff_cli/_generated_parser.py from grammar/autodiff.lark.
+"""Generate autodiff_cli/_generated_parser.py from grammar/autodiff.lark.
 
 The CLI loads this pre-generated Lark LALR parser instead of building one
 from the grammar at every start (which costs about 100 ms), and so needs no
-`lark` import at run time.  Run this after every change to the grammar; a
+`lark` import at run time.  The file is not kept in git: the build hook
+(hatch_build.py) writes it for every wheel and editable install.  After
+editing the grammar in an editable install, reinstall or run this script; a
 test fails while the generated parser is older than the grammar.
 
     python scripts/generate_parser.py        # needs `pip install lark`
