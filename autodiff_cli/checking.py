@@ -106,7 +106,7 @@ def _check_point(program: Program, sample: int, nodes: str, h: float | None, met
                  rtol: float, atol: float) -> Iterator[GradientCheck]:
     order = program.nodes
     targets = range(len(program.inputs)) if nodes == "inputs" else _varying(order)
-    kinks = [n for n in order if n.op in ops.KINKS]
+    kinks = [n for n in order if n.op.kink is not None]
     for i in targets:
         node = order[i]
         if h is not None:
@@ -181,10 +181,10 @@ def _output_with(program: Program, i: int, value: float) -> float | None:
 
 
 def _crossed(kinks: list[Value], base: list[float]) -> bool:
-    """Whether a nudge moved the argument of a relu or abs onto, off or across its kink at 0."""
-    for kink, before in zip(kinks, base):
-        now = kink.inputs[0].data
-        if now != before and (before == 0.0 or now == 0.0 or (now > 0.0) != (before > 0.0)):
+    """Whether a nudge moved the argument of a kinked op (relu, abs, ...) onto, off or across its kink."""
+    for node, before in zip(kinks, base):
+        now, at = node.inputs[0].data, node.op.kink
+        if now != before and (before == at or now == at or (now > at) != (before > at)):
             return True
     return False
 

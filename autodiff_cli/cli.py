@@ -6,18 +6,23 @@ message on stderr and exit code 2; nothing a user types shows a traceback.
 """
 from __future__ import annotations
 
+import math
+import re
 import sys
 from typing import Callable
 
 import click
 
 from . import __version__
-from .errors import AutodiffError
+from .errors import AutodiffError, DomainError, MissingInputsError
 
 PROGRAM_HELP = """PROGRAM is one expression, e.g. "(a*b+c)*f", or statements separated by
 ';' or new lines (`a = 2; b = -3; L = a*b`).  A name assigned a plain number
 is an input with that default; a name never assigned is an input you give
 with --set.  The last statement is the output."""
+
+
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 class AutodiffGroup(click.Group):
@@ -27,8 +32,30 @@ class AutodiffGroup(click.Group):
         try:
             return super().invoke(ctx)
         except AutodiffError as exc:
+            add_option_hints(exc)
             click.echo(exc.render(), err=True)
             ctx.exit(exc.exit_code)
+
+
+def add_option_hints(exc: AutodiffError) -> None:
+    """The library's errors name no options; here they learn which of ours would help."""
+    from .drawing import GraphTooLargeError, RenderError
+    from .stepping import StepLeftDomainError
+
+    if isinstance(exc, MissingInputsError):
+        exc.hint = ("add " + " ".join(f"--set {name}=1" for name in exc.names) +
+                    " with your values, or write NAME = NUMBER in the program")
+    elif isinstance(exc, GraphTooLargeError):
+        exc.hint = "raise --max-nodes, or write DOT text with -o graph.dot"
+    elif isinstance(exc, RenderError) and "not installed" in exc.message:
+        exc.hint += "; or write DOT text with -o graph.dot"
+    elif isinstance(exc, StepLeftDomainError):
+        exc.hint = f"the last good point (after step {exc.step - 1}) is: {set_arguments(exc.point)}"
+
+
+def set_arguments(point: dict[str, float]) -> str:
+    """A point as `--set` arguments, to feed into the next command."""
+    return " ".join(f"--set {name}={value!r}" for name, value in point.items())
 
 
 @click.group(cls=AutodiffGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,7 +81,6 @@ def program_options(command: Callable) -> Callable:
 def load_program(program: str | None, source_file: str | None, assignments: tuple[str, ...]):
     """Parse the program from the argument or the file and apply the --set values."""
     from .parsing import parse
-    from .program import parse_assignments
 
     if (program is None) == (source_file is None):
         raise AutodiffError("give the program either as an argument or with -f FILE, not both"
@@ -65,6 +91,42 @@ def load_program(program: str | None, source_file: str | None, assignments: tupl
     prog = parse(text)
     prog.set(values)
     return prog
+
+
+def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, float]:
+    """`["a=2", "b=-3"]` -> {"a": 2.0, "b": -3.0}, refusing bad forms and repeated names."""
+    values: dict[str, float] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise AutodiffError(f"--set {pair}: expected NAME=VALUE", hint="e.g. --set a=2")
+        if name in values:
+            raise AutodiffError(f"--set {name} is given twice")
+        values[name] = constant_value(name, text.strip())
+    return values
+
+
+def constant_value(name: str, text: str) -> float:
+    """A `--set` value: a number, or an expression of numbers such as 2/3 (the lecture's x)."""
+    from .parsing import parse
+
+    if NUMBER.fullmatch(text):
+        value = float(text)
+        if math.isinf(value):
+            raise AutodiffError(f"--set {name}={text}: the number is too large for a float")
+        return value
+    try:
+        prog = parse(text)
+        if not prog.inputs:
+            return prog.run().value
+    except DomainError as exc:
+        raise AutodiffError(f"--set {name}={text}: {exc.message}") from None
+    except AutodiffError:
+        pass
+    raise AutodiffError(f"--set {name}={text}: {text!r} is not a number",
+                        hint=f"write a number or an expression of numbers, e.g. --set {name}=-3.5 or "
+                             f"--set {name}=2/3")
 
 
 def read_source(path: str) -> str:
@@ -99,7 +161,7 @@ def eval_command(program, source_file, assignments, as_json, precision, rows, al
         reports.write_json(prog, out)
     else:
         reports.write_table(prog, out, precision=precision, limit=None if all_rows else rows,
-                            rich=out.isatty())
+                            rich=out.isatty(), cut_hint="--all shows every row; --json has every node")
 
 
 def main() -> None:
@@ -164,7 +226,7 @@ def explain_command(program, source_file, assignments, limit, as_json):
     if as_json:
         write_explanation_json(prog, sys.stdout)
     else:
-        write_explanation(prog, sys.stdout, limit=limit or None)
+        write_explanation(prog, sys.stdout, limit=limit or None, cut_hint="--limit 0 shows all")
 
 
 @cli.command("step", epilog=PROGRAM_HELP)
@@ -184,7 +246,7 @@ def step_command(program, source_file, assignments, lr, steps, minimize, freeze,
     output goes up. With --minimize it is `a.data -= lr * a.grad`: the output
     goes down.
     """
-    from .stepping import gradient_steps, set_arguments, step_progress, write_step_json, write_step_report
+    from .stepping import gradient_steps, step_progress, write_step_json, write_step_report
 
     prog = load_program(program, source_file, assignments)
     frozen = [name.strip() for name in freeze.split(",") if name.strip()]
@@ -209,8 +271,9 @@ def step_command(program, source_file, assignments, lr, steps, minimize, freeze,
 @click.option("--rankdir", type=click.Choice(["LR", "TB"]), default="LR", show_default=True,
               help="Left to right, or top to bottom.")
 @click.option("--no-grad", is_flag=True, help="Draw the forward pass only.")
-@click.option("--max-nodes", type=click.IntRange(1, None), default=20_000, show_default=True,
-              help="Refuse to lay out a larger graph (Graphviz would take minutes); DOT text is always written.")
+@click.option("--max-nodes", type=click.IntRange(1, None), default=None,
+              help="Refuse to lay out a larger graph (default 20,000: Graphviz would take minutes); "
+                   "DOT text is always written.")
 @click.option("--backend", type=click.Choice(["auto", "dot", "pygraphviz"]), default="auto", show_default=True,
               help="The renderer: auto uses Graphviz's dot when on PATH, else pygraphviz.")
 def graph_command(program, source_file, assignments, path, fmt, precision, rankdir, no_grad, max_nodes, backend):
@@ -218,19 +281,15 @@ def graph_command(program, source_file, assignments, path, fmt, precision, rankd
     and an ellipse per operation, after the backward pass.
 
     Rendering SVG, PNG or PDF needs Graphviz's `dot` or pygraphviz
-    (pip install 'autodiff[render]'); without either the command exits 1 and
+    (pip install 'autodiff-cli[render]'); without either the command exits 1 and
     writes nothing.
     """
-    from .drawing import SLOW_LAYOUT, output_format, write_picture
+    from .drawing import check_layout_size, output_format, write_picture
 
     fmt = output_format(path, fmt)
     prog = load_program(program, source_file, assignments).run()
-    size = len(prog.nodes)
     if fmt != "dot":
-        if size > max_nodes:
-            raise AutodiffError(f"the graph has {size} nodes, more than --max-nodes {max_nodes}: "
-                                "Graphviz's layout would take minutes",
-                                hint="raise --max-nodes, or write DOT text with -o graph.dot")
-        if size > SLOW_LAYOUT:
-            click.echo(f"warning: laying out {size} nodes may take a while; SVG is the fastest format", err=True)
+        warning = check_layout_size(prog, max_nodes)
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
     write_picture(prog, path, fmt, backend=backend, precision=precision, rankdir=rankdir, grad=not no_grad)

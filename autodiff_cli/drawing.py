@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Iterator
 from . import ops
 from .engine import Value
 from .errors import AutodiffError
-from .program import Program, format_number
+from .program import Program
+from .reports import format_number
 
 if TYPE_CHECKING:
     import graphviz
@@ -30,7 +31,12 @@ if TYPE_CHECKING:
 RENDERED = ("svg", "png", "pdf")
 TEXT = ("dot", "gv")
 SLOW_LAYOUT = 2_000         # nodes; above this, warn that layout will be slow
-BACKENDS = ("auto", "dot", "pygraphviz")
+MAX_LAYOUT = 20_000         # nodes; above this, refuse to lay out (Graphviz would take minutes)
+BACKENDS = {"auto": "Graphviz's dot or pygraphviz", "dot": "Graphviz's dot", "pygraphviz": "pygraphviz"}
+INSTALL_HINTS = {
+    "dot": "install Graphviz, which provides dot (apt-get install graphviz, brew install graphviz, ...)",
+    "pygraphviz": "pip install 'autodiff-cli[render]' (pygraphviz's wheels bundle Graphviz)",
+}
 
 # Roles are told apart by shape and line as well as colour, so a black-and-white print reads too.
 STYLES = {
@@ -45,6 +51,46 @@ class RenderError(AutodiffError):
     """No renderer, or the renderer failed: exit code 1."""
 
     exit_code = 1
+
+
+class GraphTooLargeError(AutodiffError):
+    """Too many nodes to lay out in reasonable time."""
+
+    def __init__(self, size: int, limit: int):
+        super().__init__(f"the graph has {size} nodes, more than the {limit} that can be laid out "
+                         "in reasonable time: Graphviz's layout would take minutes")
+        self.size = size
+        self.limit = limit
+
+
+def check_layout_size(program: Program, limit: int | None = None) -> str | None:
+    """Refuse a graph too large to lay out (over `limit`, by default MAX_LAYOUT nodes); a warning
+    to show for one that will be slow, else None."""
+    limit = limit or MAX_LAYOUT
+    size = len(program.nodes)
+    if size > limit:
+        raise GraphTooLargeError(size, limit)
+    if size > SLOW_LAYOUT:
+        return f"laying out {size} nodes may take a while; SVG is the fastest format"
+    return None
+
+
+class Picture:
+    """The lecture's picture in a notebook: shown inline as SVG, rendered the way the command
+    renders it (Graphviz's dot when on PATH, else pygraphviz), so `[render]` alone is enough."""
+
+    def __init__(self, source: str, backend: str = "auto"):
+        self.source = source        # the DOT text
+        self.backend = backend
+
+    def render(self, fmt: str = "svg") -> bytes:
+        return render(self.source, fmt, self.backend)
+
+    def _repr_svg_(self) -> str:
+        return self.render("svg").decode("utf-8")
+
+    def __repr__(self) -> str:
+        return f"Picture({len(self.source)} characters of DOT)"
 
 
 def record_escape(text: str) -> str:
@@ -115,17 +161,22 @@ def _umask() -> int:
     return mask
 
 
-def draw_dot(root: Value, **options) -> graphviz.Digraph:
-    """The lecture's `draw_dot(L)` for a graph built in Python with `Value`."""
-    return digraph(Program.from_value(root), **options)
+def draw_dot(graph: Value | Program, *, backend: str = "auto", **options) -> Picture:
+    """The lecture's `draw_dot(L)`: a picture of a graph built with `Value`, or of a program
+    (`draw_dot(evaluate(...))`), shown inline in a notebook.
+
+    Options: precision=4, rankdir="LR", grad=True.
+    """
+    program = graph if isinstance(graph, Program) else Program.from_value(graph)
+    return Picture(digraph(program, **options).source, backend)
 
 
 def output_format(path: str | None, fmt: str | None) -> str:
-    """The format asked for: --format, else the file's extension, else DOT text."""
+    """The format asked for: `fmt`, else the file's extension, else DOT text."""
     if fmt is None:
         fmt = os.path.splitext(path)[1].lstrip(".").lower() if path else "dot"
     if fmt not in RENDERED + TEXT:
-        raise AutodiffError(f"cannot write {fmt!r}: use one of .svg .png .pdf .dot .gv (or --format)")
+        raise AutodiffError(f"cannot write {fmt!r}: the formats are .svg .png .pdf .dot .gv")
     return "dot" if fmt == "gv" else fmt
 
 
@@ -140,10 +191,9 @@ def render(source: str, fmt: str, backend: str = "auto") -> bytes:
             pygraphviz = None
         if pygraphviz is not None:
             return _render_with_pygraphviz(pygraphviz, source, fmt)
-    wanted = {"auto": "Graphviz's dot or pygraphviz", "dot": "Graphviz's dot", "pygraphviz": "pygraphviz"}
-    raise RenderError(f"cannot render {fmt.upper()}: {wanted[backend]} is not installed",
-                      hint="pip install 'autodiff[render]', or install Graphviz (e.g. apt-get install graphviz), "
-                           "or write DOT text with -o graph.dot")
+    hints = [hint for name, hint in INSTALL_HINTS.items() if backend in ("auto", name)]
+    raise RenderError(f"cannot render {fmt.upper()}: {BACKENDS[backend]} is not installed",
+                      hint="; or ".join(hints))
 
 
 def _render_with_dot(source: str, fmt: str) -> bytes:

@@ -11,6 +11,7 @@ and the passes are plain loops, so graphs a million nodes deep work.
 """
 from __future__ import annotations
 
+import math
 from typing import Iterable, Sequence
 
 from . import ops
@@ -38,37 +39,21 @@ class Value:
         name = f"{self.label}|" if self.label else ""
         return f"Value({name}data={self.data}, grad={self.grad})"
 
-    # Building graphs from Python, as in the lecture: a = Value(2.0, label="a"); L = a * b
+    # Building graphs from Python, as in the lecture: a = Value(2.0, label="a"); L = a * b.
+    # The operators are installed from the op table below; functions (a.tanh()) are looked up in it.
     def _apply(self, op: Op, *operands: Value | float) -> Value:
         nodes = tuple(x if isinstance(x, Value) else Value(float(x), op=ops.CONST) for x in operands)
+        if op.constant_right is not None and nodes[1].op is ops.CONST:
+            op = op.constant_right
         out = Value(None, nodes, op)
         forward([out])
         return out
 
-    def __add__(self, other): return self._apply(ops.ADD, self, other)
-    def __radd__(self, other): return self._apply(ops.ADD, other, self)
-    def __sub__(self, other): return self._apply(ops.SUB, self, other)
-    def __rsub__(self, other): return self._apply(ops.SUB, other, self)
-    def __mul__(self, other): return self._apply(ops.MUL, self, other)
-    def __rmul__(self, other): return self._apply(ops.MUL, other, self)
-    def __truediv__(self, other): return self._apply(ops.DIV, self, other)
-    def __rtruediv__(self, other): return self._apply(ops.DIV, other, self)
-    def __neg__(self): return self._apply(ops.NEG, self)
-
-    def __pow__(self, other):
-        op = ops.POW if isinstance(other, Value) and other.op is not ops.CONST else ops.POW_CONSTANT_EXPONENT
-        return self._apply(op, self, other)
-
-    def __rpow__(self, other): return self._apply(ops.POW, other, self)
-    def tanh(self): return self._apply(ops.TANH, self)
-    def exp(self): return self._apply(ops.EXP, self)
-    def log(self): return self._apply(ops.LOG, self)
-    def sqrt(self): return self._apply(ops.SQRT, self)
-    def relu(self): return self._apply(ops.RELU, self)
-    def sigmoid(self): return self._apply(ops.SIGMOID, self)
-    def sin(self): return self._apply(ops.SIN, self)
-    def cos(self): return self._apply(ops.COS, self)
-    def __abs__(self): return self._apply(ops.ABS, self)
+    def __getattr__(self, name: str):
+        op = ops.FUNCTIONS.get(name)
+        if op is None:
+            raise AttributeError(f"'Value' object has no attribute {name!r}")
+        return lambda: self._apply(op, self)
 
     def backward(self) -> None:
         """Fill in d self / d node for every node that feeds this one.
@@ -79,11 +64,30 @@ class Value:
         backward(topological_order(self))
 
 
+def _install_operators() -> None:
+    """Value.__add__, __radd__, ... for every operator in the op table."""
+    def method(op: Op):
+        return lambda self, *other: self._apply(op, self, *other)
+
+    def reflected(op: Op):
+        return lambda self, other: self._apply(op, other, self)
+
+    for op in ops.all_ops():
+        if op.method and op.method.startswith("__"):
+            setattr(Value, op.method, method(op))
+        if op.reflected:
+            setattr(Value, op.reflected, reflected(op))
+
+
+_install_operators()
+
+
 class NumericError(AutodiffError):
-    """A value or gradient left the real numbers at `node`; the caller adds where."""
+    """A value or gradient left the real numbers at `node`; a program adds where in the text."""
 
     def __init__(self, node: Value, reason: str):
-        super().__init__(f"{reason} at {node!r}")
+        operands = ", ".join(repr(x.data) for x in node.inputs)
+        super().__init__(f"{node.op.symbol}({operands}): {reason}")
         self.node = node
         self.reason = reason
 
@@ -112,6 +116,7 @@ def topological_order(root: Value) -> list[Value]:
 
 def forward(order: Iterable[Value]) -> None:
     """Recompute `data` of every computed node, in topological order."""
+    isfinite = math.isfinite
     node = None
     try:
         for node in order:
@@ -122,7 +127,7 @@ def forward(order: Iterable[Value]) -> None:
                 out = node.op.forward(inputs[0].data)
             else:
                 out = node.op.forward(inputs[0].data, inputs[1].data)
-            if out - out != 0.0:                  # inf or nan
+            if not isfinite(out):
                 raise OverflowError("the result is too large for a float")
             node.data = out
     except (ArithmeticError, ValueError) as exc:
@@ -132,7 +137,8 @@ def forward(order: Iterable[Value]) -> None:
 def backward(order: Sequence[Value]) -> None:
     """Reverse-mode pass: d order[-1] / d node for every node, accumulated with +=.
 
-    Resets every gradient first, so it is idempotent.
+    Resets every gradient first, so it is idempotent.  A gradient that does not
+    exist (it goes through the exponent of a negative base) is left as None.
     """
     for node in order:
         node.grad = 0.0
@@ -146,7 +152,7 @@ def backward(order: Sequence[Value]) -> None:
             g = node.grad
             if len(inputs) == 1:
                 x = inputs[0]
-                x.grad += g * node.op.derivative(x.data, node.data)
+                x.grad += g * node.op.derivative(x.data, node.data)[0]
             else:
                 x, y = inputs
                 dx, dy = node.op.derivative(x.data, y.data, node.data)
@@ -154,17 +160,39 @@ def backward(order: Sequence[Value]) -> None:
                 y.grad += g * dy
     except (ArithmeticError, ValueError) as exc:
         raise NumericError(node, _reason(exc)) from None
+    isfinite = math.isfinite
+    if not all(isfinite(node.grad) for node in order):
+        _mark_undefined(order)
+
+
+def _mark_undefined(order: Sequence[Value]) -> None:
+    """Set to None the gradients that do not exist; raise on any that overflowed.
+
+    An undefined local derivative is a NaN, and NaN spreads to every node below
+    it; a NaN anywhere else comes from inf - inf, an overflow.
+    """
+    undefined = set()                       # ids, for membership only
     for node in reversed(order):
-        if node.grad - node.grad != 0.0:
+        if id(node) in undefined:
+            undefined.update(id(x) for x in node.inputs)
+        else:
+            for x, local in zip(node.inputs, local_derivatives(node)):
+                if local is None:
+                    undefined.add(id(x))
+    for node in reversed(order):
+        if math.isinf(node.grad) or (math.isnan(node.grad) and id(node) not in undefined):
             raise NumericError(node, "the gradient is too large for a float")
+    for node in order:
+        if id(node) in undefined:
+            node.grad = None
 
 
-def local_derivatives(node: Value) -> tuple[float, ...]:
-    """d node / d input for each of the node's inputs, at the current data."""
+def local_derivatives(node: Value) -> tuple[float | None, ...]:
+    """d node / d input for each of the node's inputs, at the current data; None where it does not exist."""
     if not node.inputs:
         return ()
     local = node.op.derivative(*(x.data for x in node.inputs), node.data)
-    return (local,) if len(node.inputs) == 1 else local
+    return tuple(None if math.isnan(d) else d for d in local)
 
 
 def _reason(exc: Exception) -> str:

@@ -43,6 +43,16 @@ class SourceError(AutodiffError):
         return "\n".join(lines)
 
 
+class MissingInputsError(SourceError):
+    """Inputs that have no value, all of them at once; points at the first one's first use."""
+
+    def __init__(self, names: list[str], text: str, start: int):
+        which = f"the input {names[0]} has" if len(names) == 1 else f"the inputs {', '.join(names)} have"
+        super().__init__(f"{which} no value", text, start, start + len(names[0]),
+                         hint="give a value to each, or write NAME = NUMBER in the program")
+        self.names = names
+
+
 class DomainError(SourceError):
     """A value or a derivative left the real numbers (log(0), x/0, overflow, ...)."""
 

@@ -28,12 +28,14 @@ class Step:
     node: Value
     parent: Value
     local_text: str         # the local derivative in symbols, e.g. "b" or "1 - o**2"
-    local: float
-    upstream: float         # d output / d parent
+    local: float | None     # None where it does not exist (the exponent of a negative base)
+    upstream: float | None  # d output / d parent
     shared: bool            # the node feeds more than one edge, so its gradient is a sum
 
     @property
-    def contribution(self) -> float:
+    def contribution(self) -> float | None:
+        if self.upstream is None or self.local is None:
+            return None
         return self.upstream * self.local
 
 
@@ -53,8 +55,8 @@ def backward_steps(program: Program) -> Iterator[Step | Value]:
             continue
         names = {"o": symbol(program, parent, bare_numbers=True)}
         names.update(zip("xy", (symbol(program, x, bare_numbers=True) for x in parent.inputs)))
-        for x, rule, local in zip(parent.inputs, parent.op.rule, local_derivatives(parent)):
-            yield Step(x, parent, rule.format(**names), local, parent.grad, edges[x.index] > 1)
+        for i, (x, local) in enumerate(zip(parent.inputs, local_derivatives(parent))):
+            yield Step(x, parent, parent.op.rule_with(i, names), local, parent.grad, edges[x.index] > 1)
 
 
 def symbol(program: Program, node: Value, bare_numbers: bool = False) -> str:
@@ -64,8 +66,8 @@ def symbol(program: Program, node: Value, bare_numbers: bool = False) -> str:
     return label if bare else f"({label})"
 
 
-def number(x: float) -> str:
-    return f"{x:.6g}"
+def number(x: float | None) -> str:
+    return "undefined" if x is None else f"{x:.6g}"
 
 
 def explain_lines(program: Program) -> Iterator[str]:
@@ -81,7 +83,7 @@ def explain_lines(program: Program) -> Iterator[str]:
     for item in backward_steps(program):
         if isinstance(item, Value):
             parts = contributions.pop(item.index)
-            terms = " + ".join(number(c) if c >= 0 else f"({number(c)})" for c in parts)
+            terms = " + ".join(f"({number(c)})" if c is not None and c < 0 else number(c) for c in parts)
             yield f"{d(item)} = {terms} = {number(item.grad)}   (gradients add up)"
             continue
         step = item
@@ -104,8 +106,9 @@ def explain_lines(program: Program) -> Iterator[str]:
         yield line
 
 
-def write_explanation(program: Program, out: TextIO, limit: int | None = None) -> None:
-    """The steps, at most `limit` of them, then a summary line with the inputs' gradients."""
+def write_explanation(program: Program, out: TextIO, limit: int | None = None, cut_hint: str = "") -> None:
+    """The steps, at most `limit` of them (then how many more, and `cut_hint`), then a summary
+    line with the inputs' gradients."""
     shown = 0
     total = 0
     for line in explain_lines(program):
@@ -114,7 +117,7 @@ def write_explanation(program: Program, out: TextIO, limit: int | None = None) -
             out.write(line + "\n")
             shown += 1
     if shown < total:
-        out.write(f"… {total - shown} more lines (--limit 0 shows all)\n")
+        out.write(f"… {total - shown} more lines" + (f" ({cut_hint})" if cut_hint else "") + "\n")
     grads = ", ".join(f"{name} = {number(g)}" for name, g in list(program.grad.items())[:20])
     more = " …" if len(program.inputs) > 20 else ""
     out.write(f"{total} lines; the inputs' gradients: {grads}{more}\n")

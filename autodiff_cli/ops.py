@@ -1,40 +1,71 @@
 """The op table: every operation the language knows, defined once.
 
-Each `Op` carries its forward rule, its local derivative, the symbol that
-reports show, and the words `explain` uses.  The engine, the parser, the
-checker and every report read this table; adding an op touches only here.
+Each `Op` carries its forward rule, its local derivative (as a number and as
+an expression in the language), the symbol that reports show, the words
+`explain` uses, where its derivative is a convention (a kink), and the names
+it has in Python.  The grammar's rule aliases (`add`, `mul`, `neg`, ...) and
+function names are keys of this table: the parser builds nodes from it, the
+`Value` operators and methods come from it, and so do the words in syntax
+errors, `explain`, `check` and the README's op table.  Adding an op touches
+only here (and, for a new operator symbol, its place in the grammar's
+precedence).
 
 Conventions (documented in the README):
 - `forward(*xs)` returns a float or raises `ValueError`/`ArithmeticError` with
   a short reason when the value *or its derivative* leaves the real numbers
   (so `sqrt(0)` is refused: its derivative is infinite).
 - `derivative(*xs, out)` returns the local derivative with respect to each
-  input, as a float for unary ops and a tuple for binary ones.
+  input, as a tuple.  `UNDEFINED` (a NaN) marks one that does not exist at
+  this point while the value does (the exponent of a negative base); the
+  engine reports such a gradient as undefined, never as a number.
+- `rule` is the same derivative as text in the language, in terms of `x`,
+  `y` (the inputs) and `o` (the output).
 - Kinks: relu'(0) = 0 and abs'(0) = 0, as PyTorch does.
 """
 from __future__ import annotations
 
 import math
+import re
 from typing import Callable
+
+UNDEFINED = math.nan
 
 
 class Op:
-    """One operation: how to compute it and how to differentiate it."""
+    """One operation: how to compute it, how to differentiate it, and what it is called."""
 
-    __slots__ = ("name", "symbol", "arity", "forward", "derivative", "rule", "lesson")
+    __slots__ = ("name", "symbol", "arity", "forward", "derivative", "rule", "lesson", "meaning",
+                 "method", "reflected", "kink", "constant_right", "written", "sympy")
 
-    def __init__(self, name: str, symbol: str, arity: int, forward: Callable | None,
-                 derivative: Callable | None, rule: tuple[str, ...] = (), lesson: str = ""):
-        self.name = name
-        self.symbol = symbol
+    def __init__(self, name: str, symbol: str, arity: int, forward: Callable | None = None,
+                 derivative: Callable | None = None, rule: tuple[str, ...] = (), lesson: str = "",
+                 meaning: str = "", method: str | None = None, reflected: str | None = None,
+                 kink: float | None = None, constant_right: Op | None = None, written: str = "",
+                 sympy: str = ""):
+        self.name = name                # the grammar's alias, or the function's name in the language
+        self.symbol = symbol            # what reports show
         self.arity = arity
         self.forward = forward
         self.derivative = derivative
-        self.rule = rule        # local derivative per input, in terms of x, y, o
-        self.lesson = lesson    # what the op does to the gradient, in words
+        self.rule = rule                # local derivative per input, in the language, in terms of x, y, o
+        self.lesson = lesson            # what the op does to the gradient, in words
+        self.meaning = meaning          # what the value is, for the README's table
+        self.method = method            # the Value method: "__add__", or the function's name
+        self.reflected = reflected      # "__radd__": the Value method with the operands swapped
+        self.kink = kink                # where the derivative is a convention, not a limit
+        self.constant_right = constant_right    # the variant used when the right operand is constant
+        self.written = written or (f"x {symbol} y" if arity == 2 else f"{name}(x)")   # in the language
+        self.sympy = sympy or self.written      # the same in SymPy's syntax: the tests' reference
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
+
+    def rule_with(self, i: int, names: dict[str, str]) -> str:
+        """The local derivative with respect to input i, with x, y and o replaced by `names`."""
+        return _RULE_NAME.sub(lambda m: names[m.group()], self.rule[i])
+
+
+_RULE_NAME = re.compile(r"\b[xyo]\b")
 
 
 def _div(x: float, y: float) -> float:
@@ -59,12 +90,12 @@ def _pow(x: float, y: float) -> float:
     return math.pow(x, y)
 
 
-def _d_pow_constant_exponent(x: float, y: float, out: float) -> tuple[float, float]:
-    return (0.0 if y == 0.0 else y * math.pow(x, y - 1.0)), 0.0
-
-
 def _d_pow(x: float, y: float, out: float) -> tuple[float, float]:
-    return _d_pow_constant_exponent(x, y, out)[0], (out * math.log(x) if x > 0.0 else 0.0)
+    """d/dx is y*x**(y-1); d/dy is o*log(x), which exists for x > 0 (and is 0 at x = 0 for y > 0)."""
+    dx = 0.0 if y == 0.0 else y * math.pow(x, y - 1.0)
+    if x > 0.0:
+        return dx, out * math.log(x)
+    return dx, (0.0 if x == 0.0 and y > 0.0 else UNDEFINED)
 
 
 def _log(x: float) -> float:
@@ -90,44 +121,71 @@ def _sign(x: float) -> float:
     return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
 
 
-INPUT = Op("input", "input", 0, None, None)
-CONST = Op("const", "const", 0, None, None)
+def _step(x: float) -> float:
+    return 1.0 if x > 0.0 else 0.0
 
-ADD = Op("add", "+", 2, lambda x, y: x + y, lambda x, y, o: (1.0, 1.0),
-         ("1", "1"), "+ routes the gradient unchanged to both inputs")
-SUB = Op("sub", "-", 2, lambda x, y: x - y, lambda x, y, o: (1.0, -1.0),
-         ("1", "-1"), "- routes the gradient to the left and its negative to the right")
-MUL = Op("mul", "*", 2, lambda x, y: x * y, lambda x, y, o: (y, x),
-         ("{y}", "{x}"), "* swaps in the other factor")
-DIV = Op("div", "/", 2, _div, lambda x, y, o: (1.0 / y, -o / y),
-         ("1/{y}", "-{o}/{y}"), "/ gives 1/y to the numerator and -o/y to the denominator")
-POW = Op("pow", "**", 2, _pow, _d_pow,
-         ("{y}*{x}**({y}-1)", "{o}*log({x})"), "** gives y*x**(y-1) to the base and o*log(x) to the exponent")
+
+INPUT = Op("input", "input", 0)
+CONST = Op("const", "const", 0)
+
+ADD = Op("add", "+", 2, lambda x, y: x + y, lambda x, y, o: (1.0, 1.0), ("1", "1"),
+         "+ routes the gradient unchanged to both inputs", "sum", "__add__", "__radd__")
+SUB = Op("sub", "-", 2, lambda x, y: x - y, lambda x, y, o: (1.0, -1.0), ("1", "-1"),
+         "- routes the gradient to the left and its negative to the right", "difference", "__sub__", "__rsub__")
+MUL = Op("mul", "*", 2, lambda x, y: x * y, lambda x, y, o: (y, x), ("y", "x"),
+         "* swaps in the other factor", "product", "__mul__", "__rmul__")
+DIV = Op("div", "/", 2, _div, lambda x, y, o: (1.0 / y, -o / y), ("1/y", "-o/y"),
+         "/ gives 1/y to the numerator and -o/y to the denominator", "quotient", "__truediv__", "__rtruediv__")
 POW_CONSTANT_EXPONENT = Op(
-    "pow_constant_exponent", "**", 2, _pow_constant_exponent, _d_pow_constant_exponent,
-    ("{y}*{x}**({y}-1)", "0"), "** gives y*x**(y-1) to the base; a constant exponent gets no gradient")
-NEG = Op("neg", "neg", 1, lambda x: -x, lambda x, o: -1.0,
-         ("-1",), "neg flips the sign of the gradient")
-TANH = Op("tanh", "tanh", 1, math.tanh, lambda x, o: 1.0 - o * o,
-          ("1 - {o}**2",), "tanh gives 1 - o²")
-EXP = Op("exp", "exp", 1, math.exp, lambda x, o: o,
-         ("{o}",), "exp gives its own output")
-LOG = Op("log", "log", 1, _log, lambda x, o: 1.0 / x,
-         ("1/{x}",), "log gives 1/x")
-SQRT = Op("sqrt", "sqrt", 1, _sqrt, lambda x, o: 0.5 / o,
-          ("1/(2*{o})",), "sqrt gives 1/(2·o)")
-RELU = Op("relu", "relu", 1, lambda x: x if x > 0.0 else 0.0, lambda x, o: 1.0 if x > 0.0 else 0.0,
-          ("1 if {x} > 0 else 0",), "relu passes the gradient where x > 0 and blocks it elsewhere")
-SIGMOID = Op("sigmoid", "sigmoid", 1, _sigmoid, lambda x, o: o * (1.0 - o),
-             ("{o}*(1 - {o})",), "sigmoid gives o·(1 - o)")
-SIN = Op("sin", "sin", 1, math.sin, lambda x, o: math.cos(x),
-         ("cos({x})",), "sin gives cos(x)")
-COS = Op("cos", "cos", 1, math.cos, lambda x, o: -math.sin(x),
-         ("-sin({x})",), "cos gives -sin(x)")
-ABS = Op("abs", "abs", 1, abs, lambda x, o: _sign(x),
-         ("sign({x})",), "abs gives the sign of x (0 at 0)")
+    "pow_constant_exponent", "**", 2, _pow_constant_exponent, _d_pow, ("y*x**(y - 1)", "o*log(x)"),
+    "** gives y*x**(y-1) to the base and o*log(x) to the exponent", "power with a constant exponent",
+    written="x ** 3", sympy="x**y")
+POW = Op("pow", "**", 2, _pow, _d_pow, ("y*x**(y - 1)", "o*log(x)"),
+         "** gives y*x**(y-1) to the base and o*log(x) to the exponent", "power (also written ^)",
+         "__pow__", "__rpow__", constant_right=POW_CONSTANT_EXPONENT)
+NEG = Op("neg", "neg", 1, lambda x: -x, lambda x, o: (-1.0,), ("-1",),
+         "neg flips the sign of the gradient", "negation", "__neg__", written="-x", sympy="-x")
+TANH = Op("tanh", "tanh", 1, math.tanh, lambda x, o: (1.0 - o * o,), ("1 - o**2",),
+          "tanh gives 1 - o²", "hyperbolic tangent", "tanh")
+EXP = Op("exp", "exp", 1, math.exp, lambda x, o: (o,), ("o",), "exp gives its own output", "e to the x", "exp")
+LOG = Op("log", "log", 1, _log, lambda x, o: (1.0 / x,), ("1/x",), "log gives 1/x", "natural logarithm", "log")
+SQRT = Op("sqrt", "sqrt", 1, _sqrt, lambda x, o: (0.5 / o,), ("1/(2*o)",),
+          "sqrt gives 1/(2·o)", "square root", "sqrt")
+RELU = Op("relu", "relu", 1, lambda x: x if x > 0.0 else 0.0, lambda x, o: (_step(x),), ("step(x)",),
+          "relu passes the gradient where x > 0 and blocks it elsewhere", "max(x, 0)", "relu", kink=0.0,
+          sympy="Max(x, 0)")
+SIGMOID = Op("sigmoid", "sigmoid", 1, _sigmoid, lambda x, o: (o * (1.0 - o),), ("o*(1 - o)",),
+             "sigmoid gives o·(1 - o)", "1/(1 + exp(-x))", "sigmoid",
+             sympy="1/(1 + exp(-x))")
+SIN = Op("sin", "sin", 1, math.sin, lambda x, o: (math.cos(x),), ("cos(x)",), "sin gives cos(x)", "sine", "sin")
+COS = Op("cos", "cos", 1, math.cos, lambda x, o: (-math.sin(x),), ("-sin(x)",), "cos gives -sin(x)", "cosine",
+         "cos")
+ABS = Op("abs", "abs", 1, abs, lambda x, o: (_sign(x),), ("sign(x)",),
+         "abs gives the sign of x (0 at 0)", "absolute value", "__abs__", kink=0.0,
+         sympy="Abs(x)")
+SIGN = Op("sign", "sign", 1, _sign, lambda x, o: (0.0,), ("0",),
+          "sign is flat: it passes no gradient", "1 for x > 0, -1 for x < 0, 0 at 0", "sign", kink=0.0)
+STEP = Op("step", "step", 1, _step, lambda x, o: (0.0,), ("0",),
+          "step is flat: it passes no gradient", "1 for x > 0, else 0 (relu's derivative)", "step", kink=0.0,
+          sympy="Piecewise((1, x > 0), (0, True))")
 
-BINARY = {"+": ADD, "-": SUB, "*": MUL, "/": DIV}
-FUNCTIONS = {op.name: op for op in (TANH, EXP, LOG, SQRT, RELU, SIGMOID, SIN, COS, ABS)}
-ALL = (ADD, SUB, MUL, DIV, POW, POW_CONSTANT_EXPONENT, NEG, *FUNCTIONS.values())
-KINKS = {RELU: 0.0, ABS: 0.0}  # op -> the point where its derivative is a convention
+OPERATORS = {op.name: op for op in (ADD, SUB, MUL, DIV, POW, NEG)}     # by the grammar's alias
+FUNCTIONS = {op.name: op for op in (TANH, EXP, LOG, SQRT, RELU, SIGMOID, SIN, COS, ABS, SIGN, STEP)}
+
+
+def register(op: Op, *, operator: bool = False) -> None:
+    """Add a function (or, with `operator`, a grammar rule's op) to the language, and so to
+    `Value`, `explain`, `check` and every report.  A new operator also needs its place in the
+    grammar's precedence, with the op's name as the rule's alias."""
+    (OPERATORS if operator else FUNCTIONS)[op.name] = op
+
+
+def all_ops() -> list[Op]:
+    """Every computing op, operators first, in the table's order."""
+    extra = [op.constant_right for op in OPERATORS.values() if op.constant_right is not None]
+    return [*OPERATORS.values(), *extra, *FUNCTIONS.values()]
+
+
+def operator_symbols() -> list[str]:
+    """The binary operators' symbols, as syntax errors list them."""
+    return [op.symbol for op in OPERATORS.values() if op.arity == 2]

@@ -1,9 +1,11 @@
 """Parsing: program text -> `Program`, in one pass with no parse tree.
 
-The grammar lives in grammar/autodiff.lark.  Lark's LALR parser (generated
-ahead of time into `_generated_parser.py`) calls the `GraphBuilder` methods
+The grammar lives in grammar/autodiff.lark.  Lark's LALR parser (generated at
+build time into `_generated_parser.py`) calls the `GraphBuilder` callbacks
 below as it reduces each rule, so the graph is built while parsing: no tree,
 no recursion, and a program 100,000 parentheses deep is just a deep stack list.
+A rule whose alias names an op in the op table (`expr "+" product -> add`)
+builds that op's node; the grammar holds only precedence and syntax.
 
 Every expression rule returns an *occurrence* `(node, start, end, varies)`:
 the node, where this mention of it sits in the text (a name used twice is one
@@ -15,7 +17,7 @@ import gc
 import math
 import re
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from . import _generated_parser as lark_standalone
 from . import ops
@@ -23,13 +25,13 @@ from .engine import Value
 from .errors import SourceError, line_and_column
 from .program import Program
 
-Occurrence = tuple  # (Value, start: int, end: int, varies: bool)
+Occurrence = tuple  # (node: Value, start: int, end: int, varies: bool), unpacked by name where used
 
 TOKEN_WORDS = {
-    "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'", "MINUS": "'-'", "PLUS": "'+'",
-    "STAR": "'*'", "SLASH": "'/'", "_POW": "'**'", "EQUAL": "'='", "SEMICOLON": "';'",
+    "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'", "EQUAL": "'='", "SEMICOLON": "';'",
     "_NEWLINE": "a new line", "$END": "the end of the program",
 }
+END_OF_STATEMENT = {"$END", "_NEWLINE", "SEMICOLON"}
 
 
 class GraphBuilder:
@@ -41,6 +43,22 @@ class GraphBuilder:
         self.inputs: dict[str, Value] = {}
         self.names: dict[str, tuple[Value, bool]] = {}
         self.assigned: set[str] = set()
+
+    def __getattr__(self, rule: str):
+        """The callback of a rule whose alias is an op in the op table (add, mul, neg, ...)."""
+        op = ops.OPERATORS.get(rule)
+        if op is None:
+            raise AttributeError(rule)
+        return lambda children: self._operator(op, children)
+
+    def __default__(self, rule: str, children: list, meta):
+        """Lark's own helper rules (`__start_star_0`) are inlined into their parent; any other
+        rule with neither a callback nor an op is a clear error, never a parse tree."""
+        if rule.startswith("_"):
+            return _Inlined(children)
+        start = _start_of(children[0]) if children else 0
+        raise SourceError(f"the grammar's rule {rule!r} has no op in the op table", self.text, start,
+                          hint="add an op with that name to autodiff_cli/ops.py")
 
     # atoms
     def number(self, children: list) -> Occurrence:
@@ -57,7 +75,8 @@ class GraphBuilder:
         start, end = token.start_pos, token.end_pos
         known = self.names.get(token)
         if known is not None:
-            return known[0], start, end, known[1]
+            node, varies = known
+            return node, start, end, varies
         node = Value(None, (), ops.INPUT, str(token), start, end)
         self.created.append(node)
         self.inputs[node.label] = node
@@ -68,37 +87,27 @@ class GraphBuilder:
         lpar, (node, _, _, varies), rpar = children
         return node, lpar.start_pos, rpar.end_pos, varies
 
-    # operators
-    def _binary(self, op: ops.Op, children: list) -> Occurrence:
-        left, right = children
-        node = Value(None, (left[0], right[0]), op, None, left[1], right[2])
-        self.created.append(node)
-        return node, left[1], right[2], left[3] or right[3]
-
-    def add(self, children: list) -> Occurrence:
-        return self._binary(ops.ADD, children)
-
-    def sub(self, children: list) -> Occurrence:
-        return self._binary(ops.SUB, children)
-
-    def mul(self, children: list) -> Occurrence:
-        return self._binary(ops.MUL, children)
-
-    def div(self, children: list) -> Occurrence:
-        return self._binary(ops.DIV, children)
-
-    def pow(self, children: list) -> Occurrence:
-        return self._binary(ops.POW if children[1][3] else ops.POW_CONSTANT_EXPONENT, children)
-
-    def neg(self, children: list) -> Occurrence:
-        sign, (node, start, end, varies) = children
-        if self._is_bare_literal(node, start):      # -3 is the constant -3, as in Value(-3.0)
-            node.data = -node.data
-            node.start = sign.start_pos
-            return node, sign.start_pos, end, False
-        out = Value(None, (node,), ops.NEG, None, sign.start_pos, end)
+    # operators: one callback for every op the grammar names by alias
+    def _operator(self, op: ops.Op, children: list) -> Occurrence:
+        operands = [child for child in children if type(child) is tuple]
+        if len(operands) != op.arity:
+            raise SourceError(f"the grammar's rule {op.name!r} gives {len(operands)} operands to an op "
+                              f"that takes {op.arity}", self.text, _start_of(children[0]))
+        if len(operands) == 1:
+            (node, start, end, varies), = operands
+            if op is ops.NEG and self._is_bare_literal(node, start):   # -3 is the constant -3
+                node.data = -node.data
+                node.start = children[0].start_pos
+                return node, node.start, end, False
+        else:
+            (left, start, _, left_varies), (right, _, end, varies) = operands
+            if op.constant_right is not None and not varies:
+                op = op.constant_right
+            varies = varies or left_varies
+        start, end = _start_of(children[0]), _end_of(children[-1])
+        out = Value(None, tuple(operand[0] for operand in operands), op, None, start, end)
         self.created.append(out)
-        return out, sign.start_pos, end, varies
+        return out, start, end, varies
 
     def pos(self, children: list) -> Occurrence:
         sign, (node, start, end, varies) = children
@@ -115,8 +124,8 @@ class GraphBuilder:
         self.created.append(out)
         return out, name.start_pos, rpar.end_pos, varies
 
-    # statements
-    def assign(self, children: list) -> Occurrence:
+    # statements: an assignment also returns its name, for the output's
+    def assign(self, children: list) -> tuple:
         name, (node, start, end, varies) = children
         label = str(name)
         self._check_new_name(name)
@@ -128,11 +137,14 @@ class GraphBuilder:
         elif node.label is None:
             node.label = label
         self.names[label] = (node, varies)
-        return node, start, end, varies
+        return node, start, end, varies, label
 
-    def start(self, statements: list) -> Value | None:
+    def start(self, statements: list) -> tuple[Value, str | None] | None:
+        """The output and the last statement's name, if it is an assignment."""
         last = statements[-1]
-        return None if last is None else last[0]
+        if last is None:
+            return None
+        return last[0], (last[4] if len(last) == 5 else None)
 
     # helpers
     def _is_bare_literal(self, node: Value, start: int) -> bool:
@@ -159,7 +171,7 @@ class GraphBuilder:
         hint = (f"did you mean {close[0]}? " if close else "") + "known functions: " + ", ".join(known)
         return SourceError(f"unknown function {name}", self.text, name.start_pos, name.end_pos, hint)
 
-    def finish(self, output: Value) -> Program:
+    def finish(self, output: Value, output_name: str | None) -> Program:
         """The program's topological order: inputs first, then what the output needs, in creation order."""
         output.index = 0                            # index doubles as the "needed" mark here
         for node in reversed(self.created):
@@ -171,22 +183,63 @@ class GraphBuilder:
         for i, node in enumerate(order):
             node.index = i
         names = {name: node for name, (node, _) in self.names.items()}
-        return Program(self.text, order, self.inputs, names, output)
+        return Program(self.text, order, self.inputs, names, output, output_name)
 
 
-def parse(text: str) -> Program:
-    """Parse a program into its graph, ready to `run()`; raises `SourceError` on bad input."""
+class _Inlined:
+    """What Lark's parser expects of a helper rule's result: its children, to splice into the parent."""
+
+    __slots__ = ("children",)
+
+    def __init__(self, children: list):
+        self.children = children
+
+
+def _start_of(child) -> int:
+    return child[1] if type(child) is tuple else child.start_pos
+
+
+def _end_of(child) -> int:
+    return child[2] if type(child) is tuple else child.end_pos
+
+
+def parse(text: str, grammar: str | None = None) -> Program:
+    """Parse a program into its graph, ready to `run()`; raises `SourceError` on bad input.
+
+    `grammar` is the text of another grammar to parse with instead of the
+    generated parser (it needs `lark`): for trying a change to the language
+    before regenerating, as the tests do.
+    """
     builder = GraphBuilder(text)
-    parser = lark_standalone.Lark_StandAlone(transformer=builder)
+    parser, unexpected_input = _parser(builder, grammar)
     with _collector_paused():
         try:
-            output = parser.parse(join_lines_in_parentheses(text))
-        except lark_standalone.UnexpectedInput as exc:
-            raise syntax_error(text, exc) from None
-        if output is None:
+            result = parser.parse(join_lines_in_parentheses(text))
+        except unexpected_input as exc:
+            raise syntax_error(text, exc, parser.terminals) from None
+        if result is None:
             raise SourceError("the program is empty", text, 0,
                               hint='write an expression, e.g. "(a*b+c)*f"')
-        return builder.finish(output)
+        return builder.finish(*result)
+
+
+def _parser(builder: GraphBuilder, grammar: str | None):
+    if grammar is None:
+        return lark_standalone.Lark_StandAlone(transformer=builder), lark_standalone.UnexpectedInput
+    import lark
+    return lark.Lark(grammar, parser="lalr", lexer="contextual", transformer=builder), lark.UnexpectedInput
+
+
+def evaluate(program: str, values: Mapping[str, float] | None = None, **kwargs: float) -> Program:
+    """Parse, set inputs, run forward and backward: the library form of `autodiff eval`.
+
+    >>> r = evaluate("(a*b+c)*f", a=2, b=-3, c=10, f=-2)
+    >>> r.value, r.grad["a"]
+    (-8.0, 6.0)
+    """
+    prog = parse(program)
+    prog.set({**(values or {}), **kwargs})
+    return prog.run()
 
 
 _PARENTHESES_COMMENTS_NEW_LINES = re.compile(r"#[^\n]*|[()\n]")   # a '(' in a comment opens nothing
@@ -226,8 +279,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def syntax_error(text: str, exc: Exception) -> SourceError:
-    """Lark's exception, in words people use, with a hint for common mistakes."""
+def syntax_error(text: str, exc: Exception, terminals=()) -> SourceError:
+    """Lark's exception, in words people use, with a hint for common mistakes.
+
+    `terminals` are the grammar's (Lark's TerminalDef list): a token whose
+    pattern matches an operator of the op table is described as an operator.
+    """
     pos = getattr(exc, "pos_in_stream", None)
     token = getattr(exc, "token", None)
     if token is not None and token.type == "$END":
@@ -239,12 +296,12 @@ def syntax_error(text: str, exc: Exception) -> SourceError:
     if unclosed is None:                            # LALR's lists are loose: no ')' outside parentheses,
         expected.discard("RPAR")
     else:                                           # no end of statement inside them
-        expected -= {"$END", "_NEWLINE", "SEMICOLON"}
-    at_end = token is not None and token.type in ("$END", "_NEWLINE", "SEMICOLON")
+        expected -= END_OF_STATEMENT
+    at_end = token is not None and token.type in END_OF_STATEMENT
     if unclosed is not None and at_end and "RPAR" in expected:
         return SourceError("'(' is never closed", text, unclosed)
     found = _describe_found(text, pos, token)
-    message = f"unexpected {found}; expected {_describe_expected(expected)}"
+    message = f"unexpected {found}; expected {_describe_expected(expected, _operator_tokens(terminals))}"
     hint = _hint(text, pos)
     if unclosed is not None and (at_end or "\n" in text[unclosed:pos]):
         hint = f"the '(' at {_where(text, unclosed)} is still open"
@@ -265,14 +322,21 @@ def _describe_found(text: str, pos: int, token) -> str:
     return repr(str(token))
 
 
-def _describe_expected(expected: set) -> str:
+def _operator_tokens(terminals) -> set[str]:
+    """The grammar's token types that spell an operator of the op table (PLUS, STAR, _POW, ...)."""
+    symbols = ops.operator_symbols()
+    return {t.name for t in terminals
+            if any(re.fullmatch(t.pattern.to_regexp(), symbol) for symbol in symbols)}
+
+
+def _describe_expected(expected: set, operator_tokens: set[str]) -> str:
     if expected & {"NUMBER", "NAME"}:
         return "a number, a name, a function call or '('"
     words = []
-    if expected & {"PLUS", "MINUS", "STAR", "SLASH", "_POW"}:
-        words.append("an operator (+ - * / **)")
+    if expected & operator_tokens:
+        words.append(f"an operator ({' '.join(ops.operator_symbols())})")
     words += [TOKEN_WORDS[t] for t in ("RPAR", "EQUAL") if t in expected]
-    if expected & {"$END", "_NEWLINE", "SEMICOLON"}:
+    if expected & END_OF_STATEMENT:
         words.append("the end of the statement")
     if not words:
         words = sorted(TOKEN_WORDS.get(t, t) for t in expected)

@@ -1,4 +1,8 @@
-"""A parsed program: its graph of `Value` nodes, its inputs, and how to run it."""
+"""A parsed program: its graph of `Value` nodes, its inputs, and how to run it.
+
+This is the model every command and report reads; it parses nothing and
+presents nothing (see `parsing`, `reports` and `drawing`).
+"""
 from __future__ import annotations
 
 import bisect
@@ -8,12 +12,11 @@ from typing import Mapping
 
 from . import ops
 from .engine import NumericError, Value, backward, forward, topological_order
-from .errors import AutodiffError, DomainError, SourceError
+from .errors import AutodiffError, DomainError, MissingInputsError, SourceError
 
 LABEL_WIDTH = 40
 _FOLDABLE = re.compile(r"\s\s|[^\S ]|#")   # what folding would change: whitespace runs, comments
 _COMMENT = re.compile(r"#[^\n]*")
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 class Program:
@@ -25,12 +28,13 @@ class Program:
     """
 
     def __init__(self, text: str, nodes: list[Value], inputs: dict[str, Value],
-                 names: dict[str, Value], output: Value):
+                 names: dict[str, Value], output: Value, output_name: str | None = None):
         self.text = text
         self.nodes = nodes
         self.inputs = inputs
         self.names = names
         self.output = output
+        self.output_name = output_name      # the last statement's name (`L = d` names d's node L here)
         self._line_starts: list[int] | None = None
 
     @classmethod
@@ -69,10 +73,9 @@ class Program:
         return self
 
     def forward(self) -> None:
-        for name, node in self.inputs.items():
-            if node.data is None:
-                raise self.source_error(f"the input {name} has no value", node,
-                                        hint=f"give it with --set {name}=VALUE, or write {name} = VALUE in the program")
+        missing = [name for name, node in self.inputs.items() if node.data is None]
+        if missing:
+            raise MissingInputsError(missing, self.text, self.inputs[missing[0]].start)
         try:
             forward(self.nodes)
         except NumericError as exc:
@@ -84,16 +87,11 @@ class Program:
         except NumericError as exc:
             raise self.domain_error(exc) from None
 
-    def graph(self, **options):
-        """The lecture's draw_dot picture as a `graphviz.Digraph`; a notebook shows it inline.
-
-        Options: precision=4, rankdir="LR", grad=True.
-        """
-        from .drawing import digraph
-        return digraph(self, **options)
-
     def label(self, node: Value) -> str:
-        """How reports name a node: its name, else its own source text, folded and shortened."""
+        """How reports name a node: its name (the output's is the last statement's), else its own
+        source text, folded and shortened."""
+        if node is self.output and self.output_name is not None:
+            return self.output_name
         if node.label is not None:
             return node.label
         if node.start < 0:              # built in Python: unnamed, as in the lecture's draw_dot
@@ -115,7 +113,7 @@ class Program:
     def source_error(self, message: str, node: Value, hint: str = "") -> AutodiffError:
         return SourceError(message, self.text, node.start, node.end, hint)
 
-    def domain_error(self, exc: NumericError) -> AutodiffError:
+    def domain_error(self, exc: NumericError) -> DomainError:
         node = exc.node
         operands = ", ".join(repr(x.data) if x.op is ops.CONST else f"{self.label(x)} = {x.data!r}"
                              for x in node.inputs)
@@ -153,50 +151,3 @@ def shorten(text: str, start: int, end: int, width: int = LABEL_WIDTH) -> str:
         if start + size >= end:
             return folded
         size *= 8
-
-
-def format_number(x: float, precision: int = 4) -> str:
-    """Fixed decimals for ordinary magnitudes, scientific notation for huge or tiny ones."""
-    if x == 0.0 or 1e-4 <= abs(x) < 1e12:
-        return f"{x:.{precision}f}"
-    return f"{x:.{precision}e}"
-
-
-def parse_value(name: str, text: str) -> float:
-    """A `--set` value: a finite decimal number, optionally signed."""
-    text = text.strip()
-    if not _NUMBER.fullmatch(text):
-        raise AutodiffError(f"--set {name}={text}: {text!r} is not a number",
-                            hint=f"write a decimal number, e.g. --set {name}=-3.5")
-    value = float(text)
-    if math.isinf(value):
-        raise AutodiffError(f"--set {name}={text}: the number is too large for a float")
-    return value
-
-
-def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, float]:
-    """`["a=2", "b=-3"]` -> {"a": 2.0, "b": -3.0}, refusing bad forms and repeated names."""
-    values: dict[str, float] = {}
-    for pair in pairs:
-        name, sep, text = pair.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise AutodiffError(f"--set {pair}: expected NAME=VALUE", hint="e.g. --set a=2")
-        if name in values:
-            raise AutodiffError(f"--set {name} is given twice")
-        values[name] = parse_value(name, text)
-    return values
-
-
-def evaluate(program: str, values: Mapping[str, float] | None = None, **kwargs: float) -> Program:
-    """Parse, set inputs, run forward and backward: the library form of `autodiff eval`.
-
-    >>> r = evaluate("(a*b+c)*f", a=2, b=-3, c=10, f=-2)
-    >>> r.value, r.grad["a"]
-    (-8.0, 6.0)
-    """
-    from .parsing import parse
-    prog = parse(program)
-    prog.set({**(values or {}), **kwargs})
-    return prog.run()
-

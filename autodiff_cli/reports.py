@@ -6,13 +6,25 @@ drawn for a terminal.
 """
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from typing import Collection, Iterable, Iterator, Sequence, TextIO
 
 from .engine import Value
-from .program import Program, format_number
+from .program import Program
 
 COLUMNS = ("id", "label", "op", "inputs", "data", "grad")
+UNDEFINED = "-"         # how a table shows a gradient that does not exist
+
+
+def format_number(x: float | None, precision: int = 4) -> str:
+    """Fixed decimals for ordinary magnitudes, scientific notation for huge or tiny ones;
+    a dash for a number that does not exist (None)."""
+    if x is None:
+        return UNDEFINED
+    if x == 0.0 or 1e-4 <= abs(x) < 1e12:
+        return f"{x:.{precision}f}"
+    return f"{x:.{precision}e}"
 NUMERIC = {"id", "data", "grad"}
 RICH_ROW_LIMIT = 1000   # Rich takes about 1 ms a row; past this, plain text
 
@@ -35,14 +47,18 @@ def select_rows(program: Program, limit: int | None) -> tuple[list[Value], int]:
 
 
 def write_table(program: Program, out: TextIO, *, precision: int = 4, limit: int | None = 200,
-                rich: bool = False) -> None:
-    """The node table: Rich when `rich` (a terminal), aligned plain text otherwise."""
+                rich: bool = False, cut_hint: str = "") -> None:
+    """The node table: Rich when `rich` (a terminal), aligned plain text otherwise.
+
+    Over `limit` rows it shows the first ones and the output, and a note of how
+    many it left out, followed by `cut_hint` (how to see them all).
+    """
     nodes, left_out = select_rows(program, limit)
     rows: list = list(table_rows(program, nodes, precision))
     styles = [ROLE_STYLES.get(node.op.name) for node in nodes]
     styles[-1] = "bold green"
     if left_out:
-        rows.insert(len(rows) - 1, f"… {left_out} rows not shown (--all shows every row; --json has every node)")
+        rows.insert(len(rows) - 1, f"… {left_out} rows not shown" + (f" ({cut_hint})" if cut_hint else ""))
         styles.insert(len(styles) - 1, None)
     write_grid(out, COLUMNS, rows, numeric=NUMERIC, rich=rich and len(rows) <= RICH_ROW_LIMIT,
                title=f"{program.label(program.output)} and its gradients", styles=styles)
@@ -100,10 +116,12 @@ def write_json(program: Program, out: TextIO) -> None:
 
     Keys: value, output, grad (input name -> d output / d input, in order of
     first appearance) and nodes (id, label, op, inputs, data, grad, line, column).
-    The loop is the hot path of `eval --json` on big graphs, hence its plainness.
+    The loop is the hot path of the JSON report of big graphs, hence its plainness.
     """
     from json.encoder import encode_basestring_ascii as quote
+    from math import isfinite
 
+    float_repr = float.__repr__
     label = program.label
     grads = ", ".join(f"{quote(name)}: {json_number(node.grad)}" for name, node in program.inputs.items())
     out.write(f'{{\n  "value": {json_number(program.value)},\n  "output": {quote(label(program.output))},\n'
@@ -122,11 +140,12 @@ def write_json(program: Program, out: TextIO) -> None:
         else:
             ids = ", ".join([str(x.index) for x in inputs])
         data, grad = node.data, node.grad
-        if data - data or grad - grad:
+        if not (isfinite(data) and (grad is None or isfinite(grad))):
             raise ValueError(f"refusing to write a non-finite number as JSON: {node!r}")
+        grad = "null" if grad is None else float_repr(grad)
         line = bisect_right(line_starts, node.start)
         chunk.append(f'{separator}    {{"id": {node.index}, "label": {quote(label(node))}, "op": {op}, '
-                     f'"inputs": [{ids}], "data": {data!r}, "grad": {grad!r}, '
+                     f'"inputs": [{ids}], "data": {float_repr(data)}, "grad": {grad}, '
                      f'"line": {line}, "column": {node.start - line_starts[line - 1] + 1}}}')
         separator = ",\n"
         if len(chunk) >= 4096:
@@ -140,6 +159,6 @@ def json_number(x: float | None) -> str:
     None is null."""
     if x is None:
         return "null"
-    if x - x != 0.0:
+    if not math.isfinite(x):
         raise ValueError(f"refusing to write {x!r} as JSON")
     return float.__repr__(x)

@@ -10,7 +10,19 @@ from dataclasses import dataclass
 from typing import Callable, Collection, Iterator, TextIO
 
 from .errors import AutodiffError
-from .program import Program, format_number
+from .program import Program
+from .reports import format_number
+
+
+class StepLeftDomainError(AutodiffError):
+    """A step left an op's domain; `point` is the last good one, where the program is left."""
+
+    def __init__(self, step: int, reason: str, point: dict[str, float]):
+        shown = ", ".join(f"{name} = {value!r}" for name, value in point.items())
+        super().__init__(f"step {step} left the domain: {reason}",
+                         hint=f"the last good point (after step {step - 1}) is: {shown}")
+        self.step = step
+        self.point = point
 
 
 @dataclass
@@ -35,7 +47,8 @@ def gradient_steps(program: Program, lr: float, steps: int = 1, *, minimize: boo
     """
     unknown = [name for name in freeze if name not in program.inputs]
     if unknown:
-        raise AutodiffError(f"--freeze {', '.join(unknown)}: not an input; the inputs are: {', '.join(program.inputs)}")
+        raise AutodiffError(f"cannot freeze {', '.join(unknown)}: not an input; "
+                            f"the inputs are: {', '.join(program.inputs)}")
     sign = -1.0 if minimize else 1.0
     moving = [node for name, node in program.inputs.items() if name not in freeze]
     program.run()
@@ -51,9 +64,7 @@ def gradient_steps(program: Program, lr: float, steps: int = 1, *, minimize: boo
         except AutodiffError as exc:
             program.set(good)
             program.run()
-            raise AutodiffError(f"step {step} left the domain: {exc.message}",
-                                hint=f"the last good point (after step {step - 1}) is: "
-                                     f"{set_arguments(program_point(program))}") from None
+            raise StepLeftDomainError(step, exc.message, program_point(program)) from None
         trajectory.append(program.value)
         if on_step is not None:
             on_step(step)
@@ -120,8 +131,3 @@ def write_step_json(program: Program, result: StepResult, out: TextIO) -> None:
     out.write(f'{{\n  "output": {json.dumps(program.label(program.output))},\n'
               f'  "value": {json_number(result.trajectory[-1])},\n  "trajectory": [{trajectory}],\n'
               f'  "inputs": {{\n{inputs}\n  }}\n}}\n')
-
-
-def set_arguments(point: dict[str, float]) -> str:
-    """A point as `--set` arguments, to feed into the next command."""
-    return " ".join(f"--set {name}={value!r}" for name, value in point.items())

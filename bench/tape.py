@@ -84,14 +84,11 @@ class Tape:
                 b = right[i]
                 grad[a] += g / data[b]
                 grad[b] -= g * o / data[b]
-            elif c == POW:
+            elif c == POW or c == POWC:
                 b = right[i]
                 y = data[b]
                 grad[a] += g * y * math.pow(x, y - 1.0)
-                grad[b] += g * o * math.log(x) if x > 0.0 else 0.0
-            elif c == POWC:
-                y = data[right[i]]
-                grad[a] += g * y * math.pow(x, y - 1.0)
+                grad[b] += g * o * math.log(x) if x > 0.0 else math.nan
             elif c == NEG:
                 grad[a] -= g
             elif c == TANH:

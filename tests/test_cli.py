@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from autodiff_cli.cli import parse_assignments
+from autodiff_cli.errors import AutodiffError
 from conftest import LECTURE, LECTURE_SET
 
 
@@ -35,7 +37,7 @@ def test_eval_reads_a_file_and_standard_input(run, tmp_path):
     (["eval", "2x"], "did you mean 2*x?"),
     (["eval", "a*b", "--set", "a=abc"], "'abc' is not a number"),
     (["eval", "a*b", "--set", "a"], "expected NAME=VALUE"),
-    (["eval", "a*b", "--set", "a=1"], "--set b=VALUE"),
+    (["eval", "a*b", "--set", "a=1"], "add --set b=1 with your values"),
     (["eval", "a", "--set", "a=1", "--set", "z=2"], "its inputs are: a"),
     (["eval", "log(x)", "--set", "x=0"], "log (x = 0.0)"),
     (["eval"], "no program given"),
@@ -92,3 +94,23 @@ def test_piping_into_head_does_not_crash():
     result = subprocess.run(["sh", "-c", command], input=program, capture_output=True, text=True)
     assert result.stdout.splitlines()[0] == "{"
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+@pytest.mark.parametrize("pairs, words", [
+    (["a=abc"], "'abc' is not a number"), (["a"], "expected NAME=VALUE"), (["=3"], "expected NAME=VALUE"),
+    (["a=1", "a=2"], "given twice"), (["a=nan"], "not a number"), (["a=inf"], "not a number"),
+    (["a=1e999"], "too large"),
+])
+def test_bad_set_values(pairs, words):
+    with pytest.raises(AutodiffError, match=words):
+        parse_assignments(pairs)
+
+
+def test_set_values_accept_signed_decimals():
+    assert parse_assignments(["a=-3", "b= +2.5e1", "c=.5"]) == {"a": -3.0, "b": 25.0, "c": 0.5}
+
+
+def test_set_values_accept_expressions_of_numbers():
+    assert parse_assignments(["x=2/3", "y=-2**-1"]) == {"x": 2 / 3, "y": -0.5}
+    with pytest.raises(AutodiffError, match="division by zero"):
+        parse_assignments(["x=1/0"])

@@ -8,7 +8,7 @@ import pytest
 from autodiff_cli import drawing
 from autodiff_cli.drawing import draw_dot
 from autodiff_cli.engine import Value
-from autodiff_cli.program import evaluate
+from autodiff_cli.parsing import evaluate
 from conftest import LECTURE, LECTURE_SET, NEURON, have_dot, require_in_ci
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -45,7 +45,7 @@ def test_dot_is_byte_identical_run_after_run(run, tmp_path):
 
 
 def test_an_input_used_twice_gets_two_edges():
-    source = evaluate("a = 3; b = a + a").graph().source
+    source = draw_dot(evaluate("a = 3; b = a + a")).source
     assert source.count("v0 -> op1") == 2
 
 
@@ -72,7 +72,27 @@ def test_draw_dot_draws_a_graph_built_in_python():
 
 def test_api_returns_a_digraph():
     import graphviz
-    assert isinstance(evaluate(LECTURE, a=2, b=-3, c=10, f=-2).graph(), graphviz.Digraph)
+    assert isinstance(drawing.digraph(evaluate(LECTURE, a=2, b=-3, c=10, f=-2)), graphviz.Digraph)
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_the_notebook_picture_renders_with_the_commands_renderer(backend, monkeypatch):
+    """With only pygraphviz (no dot on PATH) the inline picture still renders."""
+    require_in_ci(BACKENDS[backend](), backend)
+    if backend == "pygraphviz":
+        monkeypatch.setenv("PATH", "")
+    picture = draw_dot(evaluate(LECTURE, a=2, b=-3, c=10, f=-2), backend=backend)
+    svg = picture._repr_svg_()
+    texts = "".join(ET.fromstring(svg.encode()).itertext())
+    assert "grad 6.0000" in texts and "a*b+c" in texts
+
+
+def test_the_notebook_picture_without_a_renderer_says_what_to_install(monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setitem(sys.modules, "pygraphviz", None)
+    with pytest.raises(drawing.RenderError, match="not installed") as info:
+        draw_dot(evaluate("a = 1; a"))._repr_svg_()
+    assert "-o" not in info.value.hint                      # the library names no option
 
 
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
@@ -104,9 +124,18 @@ def test_missing_renderer_exits_1_and_leaves_no_file(run, tmp_path, monkeypatch)
     path = tmp_path / "out.svg"
     result = run("graph", LECTURE, *LECTURE_SET, "-o", path)
     assert result.exit_code == 1
-    assert "pip install 'autodiff[render]'" in result.stderr and "-o graph.dot" in result.stderr
+    assert "pip install 'autodiff-cli[render]'" in result.stderr and "-o graph.dot" in result.stderr
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_hint_names_the_fix_for_the_backend_asked_for(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setitem(sys.modules, "pygraphviz", None)
+    dot = run("graph", LECTURE, *LECTURE_SET, "-o", tmp_path / "x.svg", "--backend", "dot").stderr
+    assert "apt-get install graphviz" in dot and "pip install" not in dot
+    pygraphviz = run("graph", LECTURE, *LECTURE_SET, "-o", tmp_path / "x.svg", "--backend", "pygraphviz").stderr
+    assert "pip install 'autodiff-cli[render]'" in pygraphviz and "apt-get" not in pygraphviz
 
 
 def test_dot_text_needs_no_renderer(run, tmp_path, monkeypatch):
@@ -125,7 +154,8 @@ def test_unknown_extension_is_refused(run, tmp_path):
 def test_large_graphs_warn_and_max_nodes_refuses(run, tmp_path):
     program = "x = 1\n" + " + ".join(["x"] * 30)
     result = run("graph", program, "-o", tmp_path / "out.svg", "--max-nodes", "10")
-    assert result.exit_code == 2 and "more than --max-nodes 10" in result.stderr
+    assert result.exit_code == 2 and "30 nodes, more than the 10" in result.stderr
+    assert "raise --max-nodes" in result.stderr
     assert list(tmp_path.iterdir()) == []
     assert run("graph", program, "--max-nodes", "10").exit_code == 0        # DOT text is always written
 

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, assume, given, settings
 
 from autodiff_cli.errors import AutodiffError
 from autodiff_cli.explaining import backward_steps, explain_lines, write_explanation
-from autodiff_cli.program import evaluate
+from autodiff_cli.parsing import evaluate
 from conftest import LECTURE, LECTURE_SET
 from test_properties import NAMES, programs, values
 
@@ -76,5 +76,8 @@ def test_contributions_add_up_to_each_nodes_gradient(program, x, y, z):
     for step in backward_steps(prog):
         if not hasattr(step, "contribution"):
             continue
-        totals[step.node.index] += step.contribution
+        if step.contribution is None or totals[step.node.index] is None:
+            totals[step.node.index] = None
+        else:
+            totals[step.node.index] += step.contribution
     assert totals == [node.grad for node in prog.nodes]

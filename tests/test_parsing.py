@@ -6,7 +6,7 @@ import pytest
 from autodiff_cli import ops
 from autodiff_cli.errors import SourceError
 from autodiff_cli.parsing import parse
-from autodiff_cli.program import evaluate
+from autodiff_cli.parsing import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 

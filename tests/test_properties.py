@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from autodiff_cli.cli import cli
 from autodiff_cli.errors import AutodiffError
-from autodiff_cli.program import evaluate
+from autodiff_cli.parsing import evaluate
 
 NAMES = ("x", "y", "z")
 SYMBOLS = {name: sympy.Symbol(name, real=True) for name in NAMES}

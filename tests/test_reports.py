@@ -3,7 +3,7 @@ import io
 import json
 
 from autodiff_cli import reports
-from autodiff_cli.program import evaluate
+from autodiff_cli.parsing import evaluate
 from conftest import NEURON
 
 
@@ -74,10 +74,10 @@ def test_table_precision():
 
 def test_large_tables_are_capped_and_say_so():
     prog = evaluate("x = 1\n" + " + ".join(["x"] * 500))
-    text = table_of(prog, limit=50)
+    text = table_of(prog, limit=50, cut_hint="see them all")
     lines = text.splitlines()
     assert len(lines) == 1 + 50 + 1 + 1
-    assert "450 rows not shown" in text and "--json" in text
+    assert "450 rows not shown (see them all)" in text
     assert lines[-2].split()[0] == "499"           # the output row is kept
     assert len(table_of(prog, limit=None).splitlines()) == 1 + 500 + 1
 

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from autodiff_cli import reports
-from autodiff_cli.program import evaluate
+from autodiff_cli.parsing import evaluate
 
 pytestmark = pytest.mark.slow
 

@@ -46,7 +46,7 @@ def test_leaving_the_domain_stops_at_the_last_good_point():
     prog.set({"x": 0.5})
     with pytest.raises(AutodiffError) as info:
         gradient_steps(prog, 0.1, steps=10, minimize=True)
-    assert "step 2 left the domain" in info.value.message and "--set x=0.3" in info.value.hint
+    assert "step 2 left the domain" in info.value.message and "x = 0.3" in info.value.hint
     assert prog.inputs["x"].data == pytest.approx(0.3)
 
 
