@@ -96,3 +96,4 @@ def test_gradient_overflow_is_an_error():
     with pytest.raises(NumericError) as info:
         y.backward()
     assert "gradient is too large" in str(info.value)
+

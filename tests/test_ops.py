@@ -89,3 +89,81 @@ def test_tanh_and_sigmoid_are_stable_for_large_arguments(x):
 def test_leaving_the_domain_raises(op, args):
     with pytest.raises((ValueError, ArithmeticError)):
         op.forward(*args)
+
+
+@pytest.fixture
+def cube():
+    """A throwaway function, added to the op table alone, and taken out again."""
+    op = ops.Op("cube", "cube", 1, lambda x: x ** 3, lambda x, o: (3 * x * x,), ("3*x**2",),
+                "cube gives 3x²", "x cubed", "cube")
+    ops.register(op)
+    yield op
+    del ops.FUNCTIONS["cube"]
+
+
+def test_a_function_added_to_the_table_alone_is_in_the_language_value_explain_and_check(cube):
+    from autodiff_cli.checking import check_gradients
+    from autodiff_cli.engine import Value
+    from autodiff_cli.explaining import explain_lines
+    from autodiff_cli.parsing import parse
+
+    prog = evaluate("y = cube(x)", x=2)
+    assert (prog.value, prog.grad) == (8.0, {"x": 12.0})
+    v = Value(2.0)
+    out = v.cube()
+    out.backward()
+    assert (out.data, v.grad) == (8.0, 12.0)
+    lines = list(explain_lines(prog))
+    assert "dy/dx = dy/dy * dy/dx = 1 * (3*x**2) = 1 * 12 = 12   # cube gives 3x²" in lines
+    report = check_gradients(parse("x = 1.5; cube(x) + x"), samples=5)
+    assert report.ok and report.count("ok") == 6
+
+
+def test_a_binary_operator_needs_only_the_table_and_its_place_in_the_grammar():
+    from pathlib import Path
+
+    from autodiff_cli.errors import SourceError
+    from autodiff_cli.parsing import parse
+
+    grammar = (Path(__file__).resolve().parent.parent / "grammar" / "autodiff.lark").read_text()
+    product = '| product "/" unary  -> div'
+    assert product in grammar
+    grammar = grammar.replace(product, product + '\n        | product "%" unary  -> mod')
+    mod = ops.Op("mod", "%", 2, math.fmod, lambda x, y, o: (1.0, -float(int(x / y))), ("1", "-trunc(x/y)"),
+                 "% routes the gradient to x", "remainder")
+    ops.register(mod, operator=True)
+    try:
+        prog = parse("a % b * 2", grammar=grammar)
+        prog.set({"a": 7.5, "b": 2.0})
+        prog.run()
+        assert prog.value == 3.0 and prog.grad == {"a": 2.0, "b": -6.0}
+        assert prog.output.inputs[0].op is mod
+        with pytest.raises(SourceError, match=r"an operator \(\+ - \* / \*\* %\)"):
+            parse("a b", grammar=grammar)
+    finally:
+        del ops.OPERATORS["mod"]
+
+
+def test_a_grammar_rule_without_an_op_is_a_clear_error():
+    from pathlib import Path
+
+    from autodiff_cli.errors import SourceError
+    from autodiff_cli.parsing import parse
+
+    grammar = (Path(__file__).resolve().parent.parent / "grammar" / "autodiff.lark").read_text()
+    product = '| product "/" unary  -> div'
+    grammar = grammar.replace(product, product + '\n        | product "%" unary  -> mod')
+    with pytest.raises(SourceError, match="the grammar's rule 'mod' has no op in the op table"):
+        parse("a % b", grammar=grammar)
+
+
+def test_the_readme_op_table_is_the_op_table():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = ["| op | value | local derivative | kink |", "| --- | --- | --- | --- |"]
+    for op in ops.all_ops():
+        rule = ", ".join(f"`{r}`" for r in op.rule)
+        kink = "" if op.kink is None else f"{op.kink:g}"
+        rows.append(f"| `{op.written}` | {op.meaning} | {rule} | {kink} |")
+    assert "\n".join(rows) in readme

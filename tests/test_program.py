@@ -111,3 +111,47 @@ def test_shorten_fast_paths_agree_with_the_definition(text, width):
 def test_a_label_spanning_a_long_comment_is_not_cut_short():
     text = "(a + # " + "c" * 500 + "\n b)"
     assert shorten(text, 0, len(text)) == "(a + b)"
+
+
+def test_a_named_constant_used_as_an_exponent_gets_its_gradient():
+    """Every node's grad is d output / d node, constants' included (SymPy as the reference)."""
+    import sympy
+
+    prog = evaluate("sigma_ = sin(1); mu = -u**sigma_**2 + sigma_; L = sin(mu)", u=2.252)
+    s = sympy.Symbol("s")
+    expected = sympy.diff(sympy.sin(-sympy.Float(2.252) ** (s ** 2) + s), s).subs(s, sympy.sin(1))
+    assert prog.names["sigma_"].grad == pytest.approx(float(expected), rel=1e-12)
+    prog = evaluate("k = 2.5*2; L = h - 2**k", h=1)
+    assert prog.names["k"].grad == pytest.approx(-(2 ** 5) * math.log(2), rel=1e-12)
+
+
+def test_the_exponent_of_a_negative_base_has_an_undefined_gradient():
+    prog = evaluate("x**2", x=-3)
+    assert prog.value == 9.0 and prog.grad == {"x": -6.0}
+    two = prog.nodes[1]
+    assert prog.label(two) == "2" and two.grad is None
+    prog = evaluate("k = 1 + 1; x**k", x=-3)
+    assert [prog.label(n) for n in prog.nodes if n.grad is None] == ["1", "1", "k"]
+    assert evaluate("x**2", x=0).nodes[1].grad == 0.0          # 0**y is flat for y > 0
+
+
+def test_an_overflowing_gradient_is_still_an_error():
+    from autodiff_cli.errors import DomainError
+
+    with pytest.raises(DomainError, match="too large"):
+        evaluate("x*1e300*1e300 / 1e300", x=1)
+
+
+@pytest.mark.parametrize("text, name", [("a = 2; b = -3; d = a*b; w1 = +d", "w1"),
+                                        ("a = 2; b = -3; d = a*b; L = d", "L"), ("d = a*b; L = (d)", "L")])
+def test_the_output_takes_the_last_statements_name(text, name):
+    import io
+    import json
+
+    from autodiff_cli.reports import write_json
+
+    prog = evaluate(text, a=2, b=-3)
+    out = io.StringIO()
+    write_json(prog, out)
+    report = json.loads(out.getvalue())
+    assert report["output"] == name and report["nodes"][-1]["label"] == name

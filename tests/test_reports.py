@@ -91,3 +91,11 @@ def test_rich_table_draws_the_same_rows():
 def test_numbers_switch_to_scientific_notation_when_huge_or_tiny():
     text = table_of(evaluate("x * 1e20 + y * 1e-9", x=1, y=1))
     assert "1.0000e+20" in text and "1.0000e-09" in text
+
+
+def test_an_undefined_gradient_is_null_in_json_and_a_dash_in_tables(run):
+    result = run("eval", "x**2", "--set", "x=-3", "--json")
+    nodes = json.loads(result.stdout)["nodes"]
+    assert [(n["label"], n["grad"]) for n in nodes] == [("x", -6.0), ("2", None), ("x**2", 1.0)]
+    rows = run("eval", "x**2", "--set", "x=-3").stdout.splitlines()
+    assert rows[2].split()[-2:] == ["2.0000", "-"]
