@@ -224,17 +224,12 @@ def write_check_json(report: CheckReport, out: TextIO) -> None:
     """The report as strict JSON: an overall `ok`, the counts, and one entry per checked gradient."""
     import json
 
-    from .reports import json_number
-
-    entries = ",\n".join(
-        f'    {{"sample": {c.sample}, "id": {c.node.index}, "label": {json.dumps(c.label)}, '
-        f'"at": {json_number(c.at)}, "analytic": {json_number(c.analytic)}, "numeric": {json_number(c.numeric)}, '
-        f'"abs_error": {json_number(c.abs_error)}, "rel_error": {json_number(c.rel_error)}, '
-        f'"method": "{c.method}", "h": {json_number(c.h)}, "status": "{c.status}"}}'
-        for c in report.checks)
-    counts = ", ".join(f'"{key}": {report.count(status)}' for key, status in
-                       (("passed", "ok"), ("failed", "FAIL"), ("kinks", "kink"), ("unverifiable", "unverifiable")))
-    out.write(f'{{\n  "ok": {"true" if report.ok else "false"}, {counts}, '
-              f'"skipped_samples": {report.skipped_samples},\n'
-              f'  "rtol": {json_number(report.rtol)}, "atol": {json_number(report.atol)},\n'
-              f'  "checks": [\n{entries}\n  ]\n}}\n')
+    checks = [{"sample": c.sample, "id": c.node.index, "label": c.label, "at": c.at, "analytic": c.analytic,
+               "numeric": c.numeric, "abs_error": c.abs_error, "rel_error": c.rel_error, "method": c.method,
+               "h": c.h, "status": c.status} for c in report.checks]
+    counts = {key: report.count(status) for key, status in
+              (("passed", "ok"), ("failed", "FAIL"), ("kinks", "kink"), ("unverifiable", "unverifiable"))}
+    document = {"ok": report.ok, **counts, "skipped_samples": report.skipped_samples,
+                "rtol": report.rtol, "atol": report.atol, "checks": checks}
+    json.dump(document, out, allow_nan=False, indent=2)
+    out.write("\n")

@@ -8,14 +8,12 @@ that adds them up: the lecture's `a + a` accumulation bug made visible.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Iterator, TextIO
 
 from .engine import Value, local_derivatives
 from .program import Program
-from .reports import json_number
 
 _NAME = re.compile(r"(?!\d)\w+")
 _NUMBER = re.compile(r"-?[\d.]+(e[+-]?\d+)?")
@@ -125,17 +123,13 @@ def write_explanation(program: Program, out: TextIO, limit: int | None = None, c
 
 def write_explanation_json(program: Program, out: TextIO) -> None:
     """The steps as strict JSON, one object per edge, plus the inputs' gradients."""
-    dumps = json.dumps
-    out.write(f'{{\n  "output": {dumps(program.label(program.output))},\n  "steps": [')
-    separator = "\n"
-    for step in backward_steps(program):
-        if isinstance(step, Value):
-            continue
-        out.write(f'{separator}    {{"node": {step.node.index}, "label": {dumps(program.label(step.node))}, '
-                  f'"parent": {step.parent.index}, "parent_label": {dumps(program.label(step.parent))}, '
-                  f'"op": {dumps(step.parent.op.symbol)}, "local_text": {dumps(step.local_text)}, '
-                  f'"local": {json_number(step.local)}, "upstream": {json_number(step.upstream)}, '
-                  f'"contribution": {json_number(step.contribution)}}}')
-        separator = ",\n"
-    grads = ", ".join(f"{dumps(name)}: {json_number(g)}" for name, g in program.grad.items())
-    out.write(f'\n  ],\n  "grad": {{{grads}}}\n}}\n')
+    import json
+
+    steps = [{"node": step.node.index, "label": program.label(step.node), "parent": step.parent.index,
+              "parent_label": program.label(step.parent), "op": step.parent.op.symbol,
+              "local_text": step.local_text, "local": step.local, "upstream": step.upstream,
+              "contribution": step.contribution}
+             for step in backward_steps(program) if not isinstance(step, Value)]
+    document = {"output": program.label(program.output), "steps": steps, "grad": program.grad}
+    json.dump(document, out, allow_nan=False, indent=2)
+    out.write("\n")

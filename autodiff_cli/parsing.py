@@ -25,7 +25,8 @@ from .engine import Value
 from .errors import SourceError, line_and_column
 from .program import Program
 
-Occurrence = tuple  # (node: Value, start: int, end: int, varies: bool), unpacked by name where used
+Occurrence = tuple  # (node: Value, start: int, end: int, varies: bool), always unpacked by name
+Token = lark_standalone.Token
 
 TOKEN_WORDS = {
     "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'", "EQUAL": "'='", "SEMICOLON": "';'",
@@ -105,7 +106,7 @@ class GraphBuilder:
                 op = op.constant_right
             varies = varies or left_varies
         start, end = _start_of(children[0]), _end_of(children[-1])
-        out = Value(None, tuple(operand[0] for operand in operands), op, None, start, end)
+        out = Value(None, tuple(node for node, *_ in operands), op, None, start, end)
         self.created.append(out)
         return out, start, end, varies
 
@@ -144,7 +145,8 @@ class GraphBuilder:
         last = statements[-1]
         if last is None:
             return None
-        return last[0], (last[4] if len(last) == 5 else None)
+        node, _, _, _, *name = last
+        return node, (name[0] if name else None)
 
     # helpers
     def _is_bare_literal(self, node: Value, start: int) -> bool:
@@ -195,12 +197,18 @@ class _Inlined:
         self.children = children
 
 
-def _start_of(child) -> int:
-    return child[1] if type(child) is tuple else child.start_pos
+def _start_of(child: Occurrence | Token) -> int:
+    if type(child) is tuple:
+        _, start, _, _ = child
+        return start
+    return child.start_pos
 
 
-def _end_of(child) -> int:
-    return child[2] if type(child) is tuple else child.end_pos
+def _end_of(child: Occurrence | Token) -> int:
+    if type(child) is tuple:
+        _, _, end, _ = child
+        return end
+    return child.end_pos
 
 
 def parse(text: str, grammar: str | None = None) -> Program:

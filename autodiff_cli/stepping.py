@@ -119,15 +119,12 @@ def write_step_report(program: Program, result: StepResult, out: TextIO, *, prec
 
 
 def write_step_json(program: Program, result: StepResult, out: TextIO) -> None:
+    """Strict JSON: the output's label, final value and trajectory, and every input's start, gradient and end."""
     import json
 
-    from .reports import json_number
-
-    inputs = ",\n".join(
-        f'    {json.dumps(name)}: {{"start": {json_number(result.start[name])}, '
-        f'"grad": {json_number(result.start_grad[name])}, "end": {json_number(result.end[name])}, '
-        f'"frozen": {"true" if name in result.frozen else "false"}}}' for name in result.start)
-    trajectory = ", ".join(json_number(v) for v in result.trajectory)
-    out.write(f'{{\n  "output": {json.dumps(program.label(program.output))},\n'
-              f'  "value": {json_number(result.trajectory[-1])},\n  "trajectory": [{trajectory}],\n'
-              f'  "inputs": {{\n{inputs}\n  }}\n}}\n')
+    inputs = {name: {"start": result.start[name], "grad": result.start_grad[name], "end": result.end[name],
+                     "frozen": name in result.frozen} for name in result.start}
+    document = {"output": program.label(program.output), "value": result.trajectory[-1],
+                "trajectory": result.trajectory, "inputs": inputs}
+    json.dump(document, out, allow_nan=False, indent=2)
+    out.write("\n")

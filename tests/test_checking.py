@@ -32,7 +32,7 @@ def test_every_op_passes_at_random_points_in_its_domain(name):
     assert report.ok and report.count("ok") >= 20, report.summary()
 
 
-def test_lecture_graph_every_node(run):
+def test_lecture_graph_every_node():
     report = checked(LECTURE, values=dict(a=2, b=-3, c=10, f=-2), nodes="all")
     assert report.ok and [c.label for c in report.checks] == ["a", "b", "c", "f", "a*b", "a*b+c", "(a*b+c)*f"]
     assert [round(c.numeric, 6) for c in report.checks] == [6, -4, -2, 4, -2, -2, 1]

@@ -39,7 +39,7 @@ def test_golden_dot(run, name):
     assert result.stdout == (GOLDEN / f"{name}.dot").read_text()
 
 
-def test_dot_is_byte_identical_run_after_run(run, tmp_path):
+def test_dot_is_byte_identical_run_after_run(run):
     first = run("graph", NEURON).stdout
     assert all(run("graph", NEURON).stdout == first for _ in range(3))
 

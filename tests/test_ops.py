@@ -101,7 +101,8 @@ def cube():
     del ops.FUNCTIONS["cube"]
 
 
-def test_a_function_added_to_the_table_alone_is_in_the_language_value_explain_and_check(cube):
+@pytest.mark.usefixtures("cube")
+def test_a_function_added_to_the_table_alone_is_in_the_language_value_explain_and_check():
     from autodiff_cli.checking import check_gradients
     from autodiff_cli.engine import Value
     from autodiff_cli.explaining import explain_lines
