@@ -218,6 +218,8 @@ def parse(text: str, grammar: str | None = None) -> Program:
     generated parser (it needs `lark`): for trying a change to the language
     before regenerating, as the tests do.
     """
+    if len(text) > LARGE_PROGRAM:
+        refuse_garbage(text)
     builder = GraphBuilder(text)
     parser, unexpected_input = _parser(builder, grammar)
     with _collector_paused():
@@ -229,6 +231,74 @@ def parse(text: str, grammar: str | None = None) -> Program:
             raise SourceError("the program is empty", text, 0,
                               hint='write an expression, e.g. "(a*b+c)*f"')
         return builder.finish(*result)
+
+
+LARGE_PROGRAM = 100_000     # characters; above this, cheap checks refuse garbage before Lark sees it
+_COMMENT = re.compile(r"#[^\n]*")
+_OPERAND = re.compile(r"[\w.]")
+_OPERAND_FREE_PREFIX = re.compile(r"[ \t\f\r\n;]*[-+( \t\f\r]*")      # in text without comments
+_TRAILING_OPERATOR = re.compile(r"(?:\*\*|[-+*/^=])[ \t\f\r]*([\n;]?)[ \t\f\r\n;]*\Z")
+OPERAND_WORDS = "a number, a name, a function call or '('"
+
+
+def refuse_garbage(text: str) -> None:
+    """Refuse, at C speed, the garbage that Lark would take minutes to reject (10 MB of '(', a
+    megabyte of '+'): unbalanced parentheses, text with no number or name in it, and
+    text that ends with an operator.
+
+    Lark shifts every token of a valid prefix before it fails, about 5 µs each;
+    these checks count and search instead, and raise the usual error with its
+    line, column and caret (for unbalanced parentheses, at the culprit
+    parenthesis, or after an operator that ends the program, either of which
+    may come after the first error Lark would have found).
+    """
+    code = _COMMENT.sub(lambda m: " " * len(m.group()), text) if "#" in text else text
+    opens, closes = code.count("("), code.count(")")
+    if opens > closes:
+        raise SourceError("'(' is never closed", text, _innermost_unclosed(code))
+    if closes > opens:
+        raise SourceError("unexpected ')'", text, _first_unopened(code), hint="this ')' closes no '('")
+    if _OPERAND.search(code) is None:
+        pos = _OPERAND_FREE_PREFIX.match(join_lines_in_parentheses(code)).end()
+        if not code[:pos].strip(" \t\f\r\n;"):
+            raise SourceError("the program is empty", text, 0, hint='write an expression, e.g. "(a*b+c)*f"')
+        raise _operand_expected(text, pos)
+    trailing = _TRAILING_OPERATOR.search(code)
+    if trailing is not None:
+        raise _operand_expected(text, trailing.start(1))
+
+
+def _operand_expected(text: str, pos: int) -> SourceError:
+    found = ("end of the program" if pos == len(text) else
+             "end of the line" if text[pos] == "\n" else repr(text[pos]))
+    return SourceError(f"unexpected {found}; expected {OPERAND_WORDS}", text, pos)
+
+
+def _innermost_unclosed(code: str) -> int:
+    """The last '(' that no ')' closes (there is one: more open than close)."""
+    depth = 0
+    for i in range(len(code) - 1, -1, -1):
+        char = code[i]
+        if char == ")":
+            depth += 1
+        elif char == "(":
+            if depth == 0:
+                return i
+            depth -= 1
+    raise ValueError("every '(' is closed")
+
+
+def _first_unopened(code: str) -> int:
+    """The first ')' that closes no '(' (there is one: more close than open)."""
+    depth = 0
+    for i, char in enumerate(code):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                return i
+            depth -= 1
+    raise ValueError("every ')' is opened")
 
 
 def _parser(builder: GraphBuilder, grammar: str | None):
@@ -339,7 +409,7 @@ def _operator_tokens(terminals) -> set[str]:
 
 def _describe_expected(expected: set, operator_tokens: set[str]) -> str:
     if expected & {"NUMBER", "NAME"}:
-        return "a number, a name, a function call or '('"
+        return OPERAND_WORDS
     words = []
     if expected & operator_tokens:
         words.append(f"an operator ({' '.join(ops.operator_symbols())})")

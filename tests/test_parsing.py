@@ -1,4 +1,6 @@
 """The language: precedence, names, labels, and error messages with line, column and caret."""
+import signal
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -141,3 +143,47 @@ def test_error_excerpt_of_a_long_line_is_cut_around_the_column():
     rendered = error_of(text).render()
     assert max(len(line) for line in rendered.splitlines()) < 120
     assert "^" in rendered
+
+
+@pytest.mark.parametrize("junk, message, where", [
+    ("(", "'(' is never closed", -1), ("a(", "'(' is never closed", -1), (")", "unexpected ')'", 0),
+    ("+", "unexpected end of the program", None), ("-(", "'(' is never closed", -1),
+    (";", "the program is empty", 0), ("\n", "the program is empty", 0),
+    ("a+", "unexpected end of the program", None), ("x*\n", "unexpected end of the line", -1),
+    ("(()", "'(' is never closed", -3), ("# ( comment\n", "the program is empty", 0),
+])
+def test_a_megabyte_of_garbage_is_refused_with_the_usual_message(junk, message, where):
+    """Cheap checks before the parser: Lark alone took 6 s for 1 MB of '(' and minutes for 10 MB."""
+    text = junk * (1_000_000 // len(junk))
+    with pytest.raises(SourceError) as info:
+        with time_limit(30):
+            parse(text)
+    assert info.value.message.startswith(message)
+    assert info.value.start == (len(text) if where is None else where % len(text))
+    assert info.value.render().startswith("error: line ")
+
+
+@pytest.mark.slow
+def test_ten_megabytes_of_parentheses_are_refused():
+    with pytest.raises(SourceError, match="'\\(' is never closed"):
+        with time_limit(60):
+            parse("(" * 10_000_000)
+
+
+def test_large_valid_programs_still_parse():
+    text = "x = 2\n" + "+".join(["(x*x)"] * 30_000)
+    assert parse(text).run().value == 4.0 * 30_000
+
+
+@contextmanager
+def time_limit(seconds):
+    """A guard against a parser that runs away, not a measurement: fails the test at `seconds`."""
+    def stop(signum, frame):
+        raise TimeoutError(f"still parsing after {seconds} s")
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
