@@ -42,8 +42,10 @@ class GraphBuilder:
         self.text = text
         self.created: list[Value] = []          # creation order, which is topological
         self.inputs: dict[str, Value] = {}
-        self.names: dict[str, tuple[Value, bool]] = {}
+        self.names: dict[str, Value] = {}
+        self.constants: set[str] = set()        # the names whose node depends on no input
         self.assigned: set[str] = set()
+        self.last: tuple[Value, str | None] | None = None      # the last statement's node and name
 
     def __getattr__(self, rule: str):
         """The callback of a rule whose alias is an op in the op table (add, mul, neg, ...)."""
@@ -76,12 +78,11 @@ class GraphBuilder:
         start, end = token.start_pos, token.end_pos
         known = self.names.get(token)
         if known is not None:
-            node, varies = known
-            return node, start, end, varies
+            return known, start, end, token not in self.constants
         node = Value(None, (), ops.INPUT, str(token), start, end)
         self.created.append(node)
         self.inputs[node.label] = node
-        self.names[node.label] = (node, True)
+        self.names[node.label] = node
         return node, start, end, True
 
     def paren(self, children: list) -> Occurrence:
@@ -100,13 +101,15 @@ class GraphBuilder:
                 node.data = -node.data
                 node.start = children[0].start_pos
                 return node, node.start, end, False
+            inputs = (node,)
         else:
-            (left, start, _, left_varies), (right, _, end, varies) = operands
+            (left, _, _, left_varies), (right, _, _, varies) = operands
             if op.constant_right is not None and not varies:
                 op = op.constant_right
             varies = varies or left_varies
+            inputs = (left, right)
         start, end = _start_of(children[0]), _end_of(children[-1])
-        out = Value(None, tuple(node for node, *_ in operands), op, None, start, end)
+        out = Value(None, inputs, op, None, start, end)
         self.created.append(out)
         return out, start, end, varies
 
@@ -125,8 +128,13 @@ class GraphBuilder:
         self.created.append(out)
         return out, name.start_pos, rpar.end_pos, varies
 
-    # statements: an assignment also returns its name, for the output's
-    def assign(self, children: list) -> tuple:
+    # statements: each records itself as the last and returns nothing, so that the parser's list of
+    # statements holds no occurrences (a program of 250,000 statements would keep them all)
+    def statement(self, children: list) -> None:
+        (node, _, _, _), = children
+        self.last = (node, None)
+
+    def assign(self, children: list) -> None:
         name, (node, start, end, varies) = children
         label = str(name)
         self._check_new_name(name)
@@ -137,16 +145,14 @@ class GraphBuilder:
             varies = True
         elif node.label is None:
             node.label = label
-        self.names[label] = (node, varies)
-        return node, start, end, varies, label
+        self.names[label] = node
+        if not varies:
+            self.constants.add(label)
+        self.last = (node, label)
 
     def start(self, statements: list) -> tuple[Value, str | None] | None:
-        """The output and the last statement's name, if it is an assignment."""
-        last = statements[-1]
-        if last is None:
-            return None
-        node, _, _, _, *name = last
-        return node, (name[0] if name else None)
+        """The output and the last statement's name, if it is an assignment; None for no statement."""
+        return self.last
 
     # helpers
     def _is_bare_literal(self, node: Value, start: int) -> bool:
@@ -157,12 +163,12 @@ class GraphBuilder:
 
     def _check_new_name(self, name) -> None:
         if name in self.assigned:
-            first = self.names[name][0]
+            first = self.names[name]
             raise SourceError(f"{name} is already assigned; a name is assigned once", self.text,
                               name.start_pos, name.end_pos,
                               hint=f"use a new name (the first assignment is at {_where(self.text, first.start)})")
         if name in self.names:
-            first = self.names[name][0]
+            first = self.names[name]
             raise SourceError(f"{name} is assigned after it is used", self.text, name.start_pos, name.end_pos,
                               hint=f"assign it before its first use at {_where(self.text, first.start)}")
 
@@ -184,8 +190,7 @@ class GraphBuilder:
         order += [n for n in self.created if n.index != -1 and n.op is not ops.INPUT]
         for i, node in enumerate(order):
             node.index = i
-        names = {name: node for name, (node, _) in self.names.items()}
-        return Program(self.text, order, self.inputs, names, output, output_name)
+        return Program(self.text, order, self.inputs, self.names, output, output_name)
 
 
 class _Inlined:

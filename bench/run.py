@@ -269,7 +269,7 @@ def memory(sizes: list[int]) -> None:
     exe = shutil.which("autodiff", path=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
     base = peak_rss_kib([exe, "eval", "1", "--json"])
     rows = []
-    for shape in ("wide", "mixed"):
+    for shape in ("wide", "mixed", "named"):
         for size in sizes:
             with tempfile.NamedTemporaryFile("w", suffix=".ad", delete=False) as f:
                 f.write(shapes.program(shape, size))

@@ -3,7 +3,8 @@
 Three shapes, each about `size` nodes:
 - chain: relu(relu(x*0.999 + 0.001)*0.999 + 0.001)...: one long nested chain;
 - wide: x*0.5 + y*1.5 + x*2.5 + ...: a wide sum of products;
-- mixed: random statements over every op, each using the one before and a random earlier one (fan-out).
+- mixed: random statements over every op, each using the one before and a random earlier one (fan-out);
+- named: s1 = tanh(s0 * w + x), s2 = tanh(s1 * w + x), ...: one named statement per 3 nodes.
 """
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import random
 
 from autodiff_cli import ops
 
-SHAPES = ("chain", "wide", "mixed")
+SHAPES = ("chain", "wide", "mixed", "named")
 CHAIN_NODES_PER_LINK = 5          # const, *, const, +, relu
 WIDE_NODES_PER_TERM = 3           # const, *, +
+NAMED_NODES_PER_STATEMENT = 3     # *, +, tanh
 
 MIXED_TEMPLATES = [               # every value stays in a modest range, so no op leaves its domain
     "tanh({a} * {b})", "({a} + {b}) / 2", "({a} - {b}) / 2", "sin({a})", "cos({a} - {b})", "sigmoid({a})",
@@ -42,6 +44,11 @@ def program(shape: str, size: int, seed: int = 0) -> str:
             names.append(name)
             nodes += _template_nodes(template)
         lines.append(names[-1])
+        return "\n".join(lines) + "\n"
+    if shape == "named":
+        statements = max(1, size // NAMED_NODES_PER_STATEMENT)
+        lines = ["w = 0.5; x = 0.25; s0 = x"]
+        lines += [f"s{i} = tanh(s{i - 1} * w + x)" for i in range(1, statements + 1)]
         return "\n".join(lines) + "\n"
     raise ValueError(shape)
 
@@ -72,33 +79,20 @@ def micrograd_graph(shape: str, size: int):
     return None, []
 
 
-SYMPY_FUNCTIONS = {"tanh": "tanh", "exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos",
-                   "abs": "Abs"}
-
-
 def sympy_expression(prog):
-    """The program's output as one SymPy expression, built from the graph without recursion."""
+    """The program's output as one SymPy expression, built from the graph without recursion,
+    each op from its SymPy form in the op table."""
     import sympy
 
     exprs = []
     symbols = {}
     for node in prog.nodes:
-        args = [exprs[x.index] for x in node.inputs]
-        op = node.op
-        if op is ops.INPUT:
+        if node.op is ops.INPUT:
             symbols[node.label] = e = sympy.Symbol(node.label, real=True)
-        elif op is ops.CONST:
+        elif node.op is ops.CONST:
             e = sympy.Float(node.data)
-        elif op in (ops.ADD, ops.SUB, ops.MUL, ops.DIV, ops.POW, ops.POW_CONSTANT_EXPONENT):
-            a, b = args
-            e = {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "**": a ** b}[op.symbol]
-        elif op is ops.NEG:
-            e = -args[0]
-        elif op is ops.RELU:
-            e = sympy.Max(args[0], 0)
-        elif op is ops.SIGMOID:
-            e = 1 / (1 + sympy.exp(-args[0]))
         else:
-            e = getattr(sympy, SYMPY_FUNCTIONS[op.name])(args[0])
+            operands = dict(zip("xy", (exprs[x.index] for x in node.inputs)))
+            e = sympy.sympify(node.op.sympy, locals=operands)
         exprs.append(e)
     return exprs[-1], symbols
