@@ -53,6 +53,66 @@ def add_option_hints(exc: AutodiffError) -> None:
         exc.hint = f"the last good point (after step {exc.step - 1}) is: {set_arguments(exc.point)}"
 
 
+class AutodiffCommand(click.Command):
+    """A command whose PROGRAM may start with '-' (`autodiff eval "-x**2"`): an argument that
+    cannot be one of the command's options is taken as the program, wherever it stands."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, program_last(args, self.params))
+        except click.NoSuchOption as exc:
+            hint = (f"hint: if {exc.option_name!r} starts your program, put the program after --: "
+                    f"autodiff {self.name} [OPTIONS] -- '{exc.option_name}...'")
+            raise click.UsageError(f"{exc.format_message()}\n{hint}", ctx) from None
+
+
+SHORT_OPTION_VALUE = {"-s": re.compile(r"\s*(?!\d)\w+\s*=")}     # -sx=2 is --set x=2, -sin(x) a program
+PROGRAM_CHARACTERS = re.compile(r"[()*+/^ ]")
+
+
+def program_last(args: list[str], params: list[click.Parameter]) -> list[str]:
+    """The arguments with a program that starts with '-' moved after a final '--'.
+
+    A word that starts with '-' is the program when it is no option of the
+    command: not '--anything', not a known short option, and not a short option
+    with its value attached (-sx=2, -fFILE).  The word after a '--' is the
+    program too, so `autodiff eval -- "-x**2" --set x=3` works as well as
+    `autodiff eval --set x=3 -- "-x**2"`.
+    """
+    takes_value = {name for p in params if isinstance(p, click.Option) and not p.is_flag
+                   for name in p.opts + p.secondary_opts}
+    known = {name for p in params if isinstance(p, click.Option) for name in p.opts + p.secondary_opts}
+    rest, program, i = [], None, 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            if i + 1 < len(args) and program is None:
+                program = args[i + 1]
+                rest += args[i + 2:]
+            else:
+                rest += args[i:]
+            break
+        if program is None and _is_dash_program(arg, known):
+            program = arg
+        else:
+            rest.append(arg)
+            if arg in takes_value and i + 1 < len(args):
+                rest.append(args[i + 1])
+                i += 1
+        i += 1
+    return rest if program is None else rest + ["--", program]
+
+
+def _is_dash_program(arg: str, known: set[str]) -> bool:
+    if not arg.startswith("-") or arg.startswith("--") or arg in ("-", *known):
+        return False
+    option, attached = arg[:2], arg[2:]
+    if option not in known:
+        return True
+    pattern = SHORT_OPTION_VALUE.get(option)
+    return not pattern.match(attached) if pattern else bool(PROGRAM_CHARACTERS.search(attached))
+
+
 def set_arguments(point: dict[str, float]) -> str:
     """A point as `--set` arguments, to feed into the next command."""
     return " ".join(f"--set {name}={value!r}" for name, value in point.items())
@@ -69,24 +129,33 @@ def cli() -> None:
     """
 
 
+def rows_options(command: Callable) -> Callable:
+    """--rows N and --all: the cap on a report's rows, shared by every command that prints a table."""
+    command = click.option("--all", "all_rows", is_flag=True, help="Show every row.")(command)
+    return click.option("--rows", default=200, show_default=True, type=click.IntRange(2, None),
+                        help="Most rows shown; the first ones (and the output, or the failures) are kept.")(command)
+
+
 def program_options(command: Callable) -> Callable:
     """PROGRAM, -f FILE and --set NAME=VALUE, shared by every command."""
     command = click.option("--set", "-s", "assignments", multiple=True, metavar="NAME=VALUE",
                            help="Give an input a value (repeatable).")(command)
-    command = click.option("-f", "--file", "source_file", metavar="FILE",
+    command = click.option("-f", "--file", "source_file", metavar="FILE", multiple=True,
                            help="Read the program from FILE ('-' for standard input).")(command)
     return click.argument("program", required=False)(command)
 
 
-def load_program(program: str | None, source_file: str | None, assignments: tuple[str, ...]):
+def load_program(program: str | None, source_file: tuple[str, ...], assignments: tuple[str, ...]):
     """Parse the program from the argument or the file and apply the --set values."""
     from .parsing import parse
 
-    if (program is None) == (source_file is None):
+    if len(source_file) > 1:
+        raise AutodiffError(f"-f is given {len(source_file)} times: a command reads one program")
+    if (program is None) == (not source_file):
         raise AutodiffError("give the program either as an argument or with -f FILE, not both"
                             if program is not None else "no program given",
                             hint='e.g. autodiff eval "(a*b+c)*f" --set a=2 --set b=-3 --set c=10 --set f=-2')
-    text = program if program is not None else read_source(source_file)
+    text = program if program is not None else read_source(source_file[0])
     values = parse_assignments(assignments)
     prog = parse(text)
     prog.set(values)
@@ -139,14 +208,12 @@ def read_source(path: str) -> str:
         raise AutodiffError(f"cannot read the program from {path}: {exc}") from None
 
 
-@cli.command("eval", epilog=PROGRAM_HELP)
+@cli.command("eval", cls=AutodiffCommand, epilog=PROGRAM_HELP)
 @program_options
 @click.option("--json", "as_json", is_flag=True, help="Strict JSON: value, output, grad, nodes.")
 @click.option("--precision", default=4, show_default=True, type=click.IntRange(0, 17),
               help="Decimals shown in the table (JSON always has full precision).")
-@click.option("--rows", default=200, show_default=True, type=click.IntRange(2, None),
-              help="Most table rows shown; the first rows and the output are kept.")
-@click.option("--all", "all_rows", is_flag=True, help="Show every row of the table.")
+@rows_options
 def eval_command(program, source_file, assignments, as_json, precision, rows, all_rows):
     """Run the forward and backward pass and show every node's value and gradient.
 
@@ -164,15 +231,23 @@ def eval_command(program, source_file, assignments, as_json, precision, rows, al
                             rich=out.isatty(), cut_hint="--all shows every row; --json has every node")
 
 
+def terminal(stream):
+    """The stream if it is a terminal (to draw progress on), else None."""
+    return stream if stream.isatty() else None
+
+
 def main() -> None:
     """Console-script entry point (click already exits quietly when a pipe closes, as with `| head`)."""
     cli.main(prog_name="autodiff")
 
 
-@cli.command("check", epilog=PROGRAM_HELP)
+@cli.command("check", cls=AutodiffCommand, epilog=PROGRAM_HELP)
 @program_options
 @click.option("--nodes", type=click.Choice(["inputs", "all"]), default="inputs", show_default=True,
-              help="Check the inputs' gradients, or every node's that depends on an input.")
+              help="Check the inputs' gradients, or every node's that depends on an input (slow on big graphs).")
+@click.option("--inputs", "input_names", default="", metavar="NAMES",
+              help="Check only these inputs, e.g. x1,w1 (default: every input, up to 100 of them one by one, "
+                   "and beyond that the whole gradient along a random direction).")
 @click.option("--method", type=click.Choice(["central", "forward"]), default="central", show_default=True,
               help="central: (f(x+h)-f(x-h))/2h, error O(h²); forward: the lecture's (f(x+h)-f(x))/h, O(h).")
 @click.option("--h", "h", type=float, default=None,
@@ -181,55 +256,76 @@ def main() -> None:
 @click.option("--rtol", type=float, default=1e-5, show_default=True, help="Relative tolerance.")
 @click.option("--atol", type=float, default=1e-7, show_default=True, help="Absolute tolerance.")
 @click.option("--samples", type=click.IntRange(0, None), default=0, show_default=True,
-              help="Also check at N random points: each input x drawn from x ± 0.5·max(1,|x|).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --samples.")
+              help="Also check at N random points: each input x drawn from x ± 0.5·max(1,|x|); "
+                   "ends with each gradient's worst error and where.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --samples and the random direction.")
+@rows_options
+@click.option("--precision", default=10, show_default=True, type=click.IntRange(1, 17),
+              help="Significant digits shown in the table (JSON always has full precision).")
 @click.option("--json", "as_json", is_flag=True, help="Strict JSON: ok, counts, one entry per gradient.")
-def check_command(program, source_file, assignments, nodes, method, h, rtol, atol, samples, seed, as_json):
+def check_command(program, source_file, assignments, nodes, input_names, method, h, rtol, atol, samples, seed,
+                  rows, all_rows, precision, as_json):
     """Compare backprop's gradients with finite differences; exit 1 if any differ.
 
-    A gradient passes when |analytic - numeric| <= atol + rtol·|numeric|.
-    Where a nudge moves a relu or abs argument onto or across 0 the status is
-    `kink` (relu'(0) = abs'(0) = 0 by convention), not a failure. Where every
-    nudge leaves an op's domain it is `unverifiable`; a nudge that leaves it on
-    one side falls back to a one-sided difference.
+    A gradient passes when |analytic - numeric| <= atol + rtol·|numeric|, plus,
+    for one that would fail without it, the difference's own truncation error
+    estimated from the same difference at 2h (so the lecture's forward nudge
+    with --h 0.001 passes, and a wrong derivative still fails). Where a nudge
+    moves a relu or abs argument onto or across 0 the status is `kink`
+    (relu'(0) = abs'(0) = 0 by convention), not a failure. Where every nudge
+    leaves an op's domain it is `unverifiable`; a nudge that leaves it on one
+    side falls back to a one-sided difference.
     """
-    from .checking import check_gradients, write_check_json, write_check_table
+    from .checking import check_gradients, planned_checks, write_check_json, write_check_table
+    from .reports import progress_bar
 
     if h is not None and not h > 0:
         raise AutodiffError(f"--h must be a positive number, not {h}")
-    report = check_gradients(load_program(program, source_file, assignments), nodes=nodes, h=h, method=method,
-                             rtol=rtol, atol=atol, samples=samples, seed=seed)
+    prog = load_program(program, source_file, assignments)
+    names = [name.strip() for name in input_names.split(",") if name.strip()]
+    options = dict(nodes=nodes, inputs=names, h=h, method=method, rtol=rtol, atol=atol, samples=samples, seed=seed)
+    planned = planned_checks(prog, nodes=nodes, inputs=names, samples=samples)
+    with progress_bar(planned, terminal(sys.stderr), "checking", minimum=50) as on_check:
+        report = check_gradients(prog, on_check=on_check, **options)
     if as_json:
         write_check_json(report, sys.stdout)
     else:
-        write_check_table(report, sys.stdout, rich=sys.stdout.isatty())
+        write_check_table(report, sys.stdout, rich=sys.stdout.isatty(), precision=precision,
+                          limit=None if all_rows else rows, cut_hint="--all shows every row; --json has every check")
     if not report.ok:
         sys.exit(1)
 
 
-@cli.command("explain", epilog=PROGRAM_HELP)
+@cli.command("explain", cls=AutodiffCommand, epilog=PROGRAM_HELP)
 @program_options
-@click.option("--limit", default=200, show_default=True, type=click.IntRange(0, None),
-              help="Most lines shown (0: all).")
+@rows_options
+@click.option("--limit", type=click.IntRange(0, None), default=None, hidden=True,
+              help="The old name of --rows (0: all).")
+@click.option("--precision", default=6, show_default=True, type=click.IntRange(1, 17),
+              help="Significant digits of the numbers (JSON always has full precision).")
 @click.option("--json", "as_json", is_flag=True, help="The steps as strict JSON.")
-def explain_command(program, source_file, assignments, limit, as_json):
+def explain_command(program, source_file, assignments, rows, all_rows, limit, precision, as_json):
     """Write out the backward pass by hand, one chain-rule step per edge.
 
     From the output back to the inputs: each line multiplies the gradient
     arriving from above by the op's local derivative (in symbols, then in
     numbers). A node used more than once gets a `+=` line per use and a line
-    adding them up.
+    adding them up. Unnamed nodes get short names, listed first with their
+    source text.
     """
     from .explaining import write_explanation, write_explanation_json
 
     prog = load_program(program, source_file, assignments).run()
+    if limit is not None:
+        rows, all_rows = limit, all_rows or limit == 0
     if as_json:
         write_explanation_json(prog, sys.stdout)
     else:
-        write_explanation(prog, sys.stdout, limit=limit or None, cut_hint="--limit 0 shows all")
+        write_explanation(prog, sys.stdout, limit=None if all_rows else rows, precision=precision,
+                          cut_hint="--all shows every line")
 
 
-@cli.command("step", epilog=PROGRAM_HELP)
+@cli.command("step", cls=AutodiffCommand, epilog=PROGRAM_HELP)
 @program_options
 @click.option("--lr", type=float, default=0.01, show_default=True, help="The step size (learning rate).")
 @click.option("--steps", type=click.IntRange(1, None), default=1, show_default=True,
@@ -246,11 +342,12 @@ def step_command(program, source_file, assignments, lr, steps, minimize, freeze,
     output goes up. With --minimize it is `a.data -= lr * a.grad`: the output
     goes down.
     """
-    from .stepping import gradient_steps, step_progress, write_step_json, write_step_report
+    from .reports import progress_bar
+    from .stepping import gradient_steps, write_step_json, write_step_report
 
     prog = load_program(program, source_file, assignments)
     frozen = [name.strip() for name in freeze.split(",") if name.strip()]
-    with step_progress(steps, sys.stderr if sys.stderr.isatty() else None) as on_step:
+    with progress_bar(steps, terminal(sys.stderr), "stepping") as on_step:
         result = gradient_steps(prog, lr, steps, minimize=minimize, freeze=frozen, on_step=on_step)
     if emit_set:
         sys.stdout.write(set_arguments(result.end) + "\n")
@@ -260,7 +357,7 @@ def step_command(program, source_file, assignments, lr, steps, minimize, freeze,
         write_step_report(prog, result, sys.stdout, precision=precision, rich=sys.stdout.isatty())
 
 
-@cli.command("graph", epilog=PROGRAM_HELP)
+@cli.command("graph", cls=AutodiffCommand, epilog=PROGRAM_HELP)
 @program_options
 @click.option("-o", "--output", "path", metavar="FILE",
               help="Write the picture here; the format follows the extension (.svg .png .pdf .dot .gv). "

@@ -14,6 +14,7 @@ from typing import Iterator, TextIO
 
 from .engine import Value, local_derivatives
 from .program import Program
+from .writing import legend, symbols
 
 _NAME = re.compile(r"(?!\d)\w+")
 _NUMBER = re.compile(r"-?[\d.]+(e[+-]?\d+)?")
@@ -37,11 +38,13 @@ class Step:
         return self.upstream * self.local
 
 
-def backward_steps(program: Program) -> Iterator[Step | Value]:
+def backward_steps(program: Program, names: list[str] | None = None) -> Iterator[Step | Value]:
     """The backward pass as steps; a bare `Value` marks where a shared node's contributions are summed.
 
+    `names` are the formulas' names of the nodes (by default `writing.symbols`).
     Expects a program that has been run.
     """
+    names = names or symbols(program)
     edges = [0] * len(program.nodes)
     for node in program.nodes:
         for x in node.inputs:
@@ -51,50 +54,50 @@ def backward_steps(program: Program) -> Iterator[Step | Value]:
             yield parent
         if not parent.inputs:
             continue
-        names = {"o": symbol(program, parent, bare_numbers=True)}
-        names.update(zip("xy", (symbol(program, x, bare_numbers=True) for x in parent.inputs)))
+        local_names = {"o": names[parent.index], **dict(zip("xy", (names[x.index] for x in parent.inputs)))}
         for i, (x, local) in enumerate(zip(parent.inputs, local_derivatives(parent))):
-            yield Step(x, parent, parent.op.rule_with(i, names), local, parent.grad, edges[x.index] > 1)
+            yield Step(x, parent, parent.op.rule_with(i, local_names), local, parent.grad, edges[x.index] > 1)
 
 
-def symbol(program: Program, node: Value, bare_numbers: bool = False) -> str:
-    """A node's label, in parentheses unless it is a plain name (or, in formulas, a number)."""
-    label = program.label(node)
-    bare = _NAME.fullmatch(label) or (bare_numbers and _NUMBER.fullmatch(label))
-    return label if bare else f"({label})"
+def number(x: float | None, precision: int = 6) -> str:
+    return "undefined" if x is None else f"{x:.{precision}g}"
 
 
-def number(x: float | None) -> str:
-    return "undefined" if x is None else f"{x:.6g}"
-
-
-def explain_lines(program: Program) -> Iterator[str]:
-    """The lines of `autodiff explain`, the first being dL/dL = 1."""
-    out = symbol(program, program.output)
+def explain_lines(program: Program, precision: int = 6) -> Iterator[str]:
+    """The lines of `autodiff explain`: the short names' legend (if any), then dL/dL = 1 and a
+    line per edge of the backward pass."""
+    names = symbols(program)
+    legend_lines = list(legend(program, names))
+    if legend_lines:
+        yield "# short names for the unnamed nodes:"
+        yield from legend_lines
+    out = names[-1]
 
     def d(node: Value) -> str:
-        return f"d{out}/d{symbol(program, node)}"
+        return f"d{out}/d{names[node.index]}"
+
+    def num(x: float | None) -> str:
+        return number(x, precision)
 
     yield f"{d(program.output)} = 1"
     taught: set[str] = set()
-    contributions: dict[int, list[float]] = {}
-    for item in backward_steps(program):
+    contributions: dict[int, list[float | None]] = {}
+    for item in backward_steps(program, names):
         if isinstance(item, Value):
             parts = contributions.pop(item.index)
-            terms = " + ".join(f"({number(c)})" if c is not None and c < 0 else number(c) for c in parts)
-            yield f"{d(item)} = {terms} = {number(item.grad)}   (gradients add up)"
+            terms = " + ".join(f"({num(c)})" if c is not None and c < 0 else num(c) for c in parts)
+            yield f"{d(item)} = {terms} = {num(item.grad)}   (gradients add up)"
             continue
         step = item
-        p, x = symbol(program, step.parent), symbol(program, step.node)
-        chain = f"{d(step.parent)} * d{p}/d{x}"
-        local = number(step.local)
-        middle = f"{number(step.upstream)} * {local}"
+        chain = f"{d(step.parent)} * d{names[step.parent.index]}/d{names[step.node.index]}"
+        local = num(step.local)
+        middle = f"{num(step.upstream)} * {local}"
         if step.local_text != local:
             rule = step.local_text
             if not (_NAME.fullmatch(rule) or _NUMBER.fullmatch(rule) or rule.startswith("(")):
                 rule = f"({rule})"
-            middle = f"{number(step.upstream)} * {rule} = {middle}"
-        line = f"{d(step.node)} {'+=' if step.shared else '='} {chain} = {middle} = {number(step.contribution)}"
+            middle = f"{num(step.upstream)} * {rule} = {middle}"
+        line = f"{d(step.node)} {'+=' if step.shared else '='} {chain} = {middle} = {num(step.contribution)}"
         lesson = step.parent.op.lesson
         if lesson not in taught:
             taught.add(lesson)
@@ -104,19 +107,20 @@ def explain_lines(program: Program) -> Iterator[str]:
         yield line
 
 
-def write_explanation(program: Program, out: TextIO, limit: int | None = None, cut_hint: str = "") -> None:
-    """The steps, at most `limit` of them (then how many more, and `cut_hint`), then a summary
+def write_explanation(program: Program, out: TextIO, limit: int | None = None, cut_hint: str = "",
+                      precision: int = 6) -> None:
+    """The lines, at most `limit` of them (then how many more, and `cut_hint`), then a summary
     line with the inputs' gradients."""
     shown = 0
     total = 0
-    for line in explain_lines(program):
+    for line in explain_lines(program, precision):
         total += 1
         if limit is None or shown < limit:
             out.write(line + "\n")
             shown += 1
     if shown < total:
         out.write(f"… {total - shown} more lines" + (f" ({cut_hint})" if cut_hint else "") + "\n")
-    grads = ", ".join(f"{name} = {number(g)}" for name, g in list(program.grad.items())[:20])
+    grads = ", ".join(f"{name} = {number(g, precision)}" for name, g in list(program.grad.items())[:20])
     more = " …" if len(program.inputs) > 20 else ""
     out.write(f"{total} lines; the inputs' gradients: {grads}{more}\n")
 

@@ -35,13 +35,13 @@ class Op:
     """One operation: how to compute it, how to differentiate it, and what it is called."""
 
     __slots__ = ("name", "symbol", "arity", "forward", "derivative", "rule", "lesson", "meaning",
-                 "method", "reflected", "kink", "constant_right", "written", "sympy")
+                 "method", "reflected", "kink", "constant_right", "template", "written", "sympy")
 
     def __init__(self, name: str, symbol: str, arity: int, forward: Callable | None = None,
                  derivative: Callable | None = None, rule: tuple[str, ...] = (), lesson: str = "",
                  meaning: str = "", method: str | None = None, reflected: str | None = None,
-                 kink: float | None = None, constant_right: Op | None = None, written: str = "",
-                 sympy: str = ""):
+                 kink: float | None = None, constant_right: Op | None = None, template: str = "",
+                 written: str = "", sympy: str = ""):
         self.name = name                # the grammar's alias, or the function's name in the language
         self.symbol = symbol            # what reports show
         self.arity = arity
@@ -54,8 +54,9 @@ class Op:
         self.reflected = reflected      # "__radd__": the Value method with the operands swapped
         self.kink = kink                # where the derivative is a convention, not a limit
         self.constant_right = constant_right    # the variant used when the right operand is constant
-        self.written = written or (f"x {symbol} y" if arity == 2 else f"{name}(x)")   # in the language
-        self.sympy = sympy or self.written      # the same in SymPy's syntax: the tests' reference
+        self.template = template or _default_template(name, symbol, arity)     # in the language
+        self.written = written or self.template     # an example in the language, for the README and tests
+        self.sympy = sympy or self.template         # the same in SymPy's syntax: the tests' reference
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -64,8 +65,19 @@ class Op:
         """The local derivative with respect to input i, with x, y and o replaced by `names`."""
         return _RULE_NAME.sub(lambda m: names[m.group()], self.rule[i])
 
+    def applied_to(self, names: dict[str, str]) -> str:
+        """The op in the language, with x and y replaced by `names`: `t1 + t2`, `tanh(n)`."""
+        return _RULE_NAME.sub(lambda m: names[m.group()], self.template)
+
 
 _RULE_NAME = re.compile(r"\b[xyo]\b")
+
+
+def _default_template(name: str, symbol: str, arity: int) -> str:
+    """`x + y` and `x - y` spaced, `x*y`, `x/y` and `x**y` tight (as the lecture writes them), `f(x)`."""
+    if arity == 2:
+        return f"x {symbol} y" if symbol in ("+", "-") else f"x{symbol}y"
+    return f"{name}(x)"
 
 
 def _div(x: float, y: float) -> float:
@@ -139,12 +151,12 @@ DIV = Op("div", "/", 2, _div, lambda x, y, o: (1.0 / y, -o / y), ("1/y", "-o/y")
 POW_CONSTANT_EXPONENT = Op(
     "pow_constant_exponent", "**", 2, _pow_constant_exponent, _d_pow, ("y*x**(y - 1)", "o*log(x)"),
     "** gives y*x**(y-1) to the base and o*log(x) to the exponent", "power with a constant exponent",
-    written="x ** 3", sympy="x**y")
+    written="x**3", sympy="x**y")
 POW = Op("pow", "**", 2, _pow, _d_pow, ("y*x**(y - 1)", "o*log(x)"),
          "** gives y*x**(y-1) to the base and o*log(x) to the exponent", "power (also written ^)",
          "__pow__", "__rpow__", constant_right=POW_CONSTANT_EXPONENT)
 NEG = Op("neg", "neg", 1, lambda x: -x, lambda x, o: (-1.0,), ("-1",),
-         "neg flips the sign of the gradient", "negation", "__neg__", written="-x", sympy="-x")
+         "neg flips the sign of the gradient", "negation", "__neg__", template="-x")
 TANH = Op("tanh", "tanh", 1, math.tanh, lambda x, o: (1.0 - o * o,), ("1 - o**2",),
           "tanh gives 1 - o²", "hyperbolic tangent", "tanh")
 EXP = Op("exp", "exp", 1, math.exp, lambda x, o: (o,), ("o",), "exp gives its own output", "e to the x", "exp")

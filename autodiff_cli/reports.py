@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from typing import Collection, Iterable, Iterator, Sequence, TextIO
+from contextlib import contextmanager
+from typing import Callable, Collection, Iterable, Iterator, Sequence, TextIO
 
 from .engine import Value
 from .program import Program
@@ -109,6 +110,22 @@ def _write_rich_grid(out: TextIO, columns: Sequence[str], rows: Sequence[tuple[s
         else:
             table.add_row(*row, style=styles[i] if styles else None)
     Console(file=out, highlight=False).print(table)
+
+
+@contextmanager
+def progress_bar(total: int, terminal: TextIO | None, description: str,
+                 minimum: int = 1000) -> Iterator[Callable[[int], None] | None]:
+    """A Rich progress bar on `terminal`, gone when the work ends; None (no bar) for fewer than
+    `minimum` units of work or when there is no terminal to draw on."""
+    if total < minimum or terminal is None:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(file=terminal), transient=True) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda done: progress.update(task, completed=done)
 
 
 def write_json(program: Program, out: TextIO) -> None:

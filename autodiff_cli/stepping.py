@@ -5,9 +5,8 @@ A positive learning rate walks uphill (the output grows), as in the lecture;
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Collection, Iterator, TextIO
+from typing import Callable, Collection, TextIO
 
 from .errors import AutodiffError
 from .program import Program
@@ -69,24 +68,6 @@ def gradient_steps(program: Program, lr: float, steps: int = 1, *, minimize: boo
         if on_step is not None:
             on_step(step)
     return StepResult(start, start_grad, program_point(program), trajectory, frozenset(freeze))
-
-
-PROGRESS_MIN_STEPS = 1000
-
-
-@contextmanager
-def step_progress(steps: int, terminal: TextIO | None) -> Iterator[Callable[[int], None] | None]:
-    """A Rich progress bar on `terminal` for a long walk, gone when it ends; None (no bar) for
-    a short walk or when there is no terminal to draw on."""
-    if steps < PROGRESS_MIN_STEPS or terminal is None:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(file=terminal), transient=True) as progress:
-        task = progress.add_task("stepping", total=steps)
-        yield lambda step: progress.update(task, completed=step)
 
 
 def program_point(program: Program) -> dict[str, float]:

@@ -114,3 +114,37 @@ def test_set_values_accept_expressions_of_numbers():
     assert parse_assignments(["x=2/3", "y=-2**-1"]) == {"x": 2 / 3, "y": -0.5}
     with pytest.raises(AutodiffError, match="division by zero"):
         parse_assignments(["x=1/0"])
+
+
+@pytest.mark.parametrize("args", [
+    ["eval", "-x**2", "--set", "x=3"], ["eval", "--", "-x**2", "--set", "x=3"],
+    ["eval", "--set", "x=3", "--", "-x**2"], ["eval", "-sx=3", "-x**2"], ["eval", "--json", "-x**2", "-s", "x=3"],
+])
+def test_a_program_that_starts_with_a_minus_works_wherever_it_stands(run, args):
+    result = run(*args)
+    assert result.exit_code == 0, result.stderr
+    assert "-9.0" in result.stdout
+
+
+def test_a_program_starting_like_a_short_option_is_still_a_program(run):
+    result = run("eval", "-sin(x)", "-s", "x=0")
+    assert result.exit_code == 0 and "-sin(x) = -0.0000" in result.stdout
+
+
+def test_an_unknown_option_gets_a_hint_about_programs(run):
+    result = run("eval", "--x", "--set", "x=1")
+    assert result.exit_code == 2
+    assert "No such option '--x'" in result.stderr and "autodiff eval [OPTIONS] -- '--x...'" in result.stderr
+
+
+def test_a_repeated_file_option_is_an_error(run, tmp_path):
+    (tmp_path / "a.ad").write_text("x")
+    result = run("eval", "-f", tmp_path / "a.ad", "-f", tmp_path / "a.ad", "-s", "x=1")
+    assert result.exit_code == 2 and "-f is given 2 times" in result.stderr
+
+
+def test_every_missing_input_at_once_with_a_ready_set_line(run):
+    result = run("eval", LECTURE)
+    assert result.exit_code == 2
+    assert "the inputs a, b, c, f have no value" in result.stderr
+    assert "--set a=1 --set b=1 --set c=1 --set f=1" in result.stderr

@@ -81,3 +81,28 @@ def test_contributions_add_up_to_each_nodes_gradient(program, x, y, z):
         else:
             totals[step.node.index] += step.contribution
     assert totals == [node.grad for node in prog.nodes]
+
+
+def test_unnamed_nodes_get_short_names_with_a_legend():
+    prog = evaluate("tanh(x1*w1 + x2*w2 + b)", x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432)
+    lines = list(explain_lines(prog))
+    assert lines[:6] == [
+        "# short names for the unnamed nodes:",
+        "t1 = x1*w1", "t2 = x2*w2",
+        "t3 = t1 + t2   # x1*w1 + x2*w2",
+        "t4 = t3 + b   # x1*w1 + x2*w2 + b",
+        "out = tanh(t4)   # tanh(x1*w1 + x2*w2 + b)",
+    ]
+    assert "dout/dt4 = dout/dout * dout/dt4 = 1 * (1 - out**2) = 1 * 0.5 = 0.5   # tanh gives 1 - o²" in lines
+    assert not any("d(" in line for line in lines)
+
+
+def test_short_names_never_take_a_users_name():
+    lines = list(explain_lines(evaluate("t1 = 2; out = 3; (t1*x)*out", x=1)))
+    assert "t2 = t1*x" in lines and "out_1 = t2*out   # (t1*x)*out" in lines
+
+
+def test_precision_of_the_numbers():
+    lines = list(explain_lines(evaluate("x = 2/3; y = x*3"), precision=3))
+    assert any(line.startswith("dy/dx = dy/dy * dy/dx = 1 * 3 = 3") for line in lines)
+    assert any("0.667" in line for line in lines)

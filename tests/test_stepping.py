@@ -6,7 +6,10 @@ import pytest
 
 from autodiff_cli.errors import AutodiffError
 from autodiff_cli.parsing import parse
-from autodiff_cli.stepping import PROGRESS_MIN_STEPS, gradient_steps, step_progress
+from autodiff_cli.reports import progress_bar
+from autodiff_cli.stepping import gradient_steps
+
+PROGRESS_MIN_STEPS = 1000
 from conftest import LECTURE, LECTURE_SET
 
 
@@ -74,7 +77,7 @@ class FakeTerminal(io.StringIO):
 def test_a_long_walk_in_a_terminal_shows_a_progress_bar_that_sees_every_step():
     terminal = FakeTerminal()
     seen = []
-    with step_progress(PROGRESS_MIN_STEPS, terminal) as on_step:
+    with progress_bar(PROGRESS_MIN_STEPS, terminal, "stepping") as on_step:
         result = gradient_steps(lecture(), 1e-6, PROGRESS_MIN_STEPS,
                                 on_step=lambda step: (seen.append(step), on_step(step)))
     assert seen == list(range(1, PROGRESS_MIN_STEPS + 1))
@@ -84,6 +87,6 @@ def test_a_long_walk_in_a_terminal_shows_a_progress_bar_that_sees_every_step():
 
 @pytest.mark.parametrize("steps, terminal", [(PROGRESS_MIN_STEPS - 1, FakeTerminal()), (10 ** 6, None)])
 def test_no_progress_bar_for_a_short_walk_or_without_a_terminal(steps, terminal):
-    with step_progress(steps, terminal) as on_step:
+    with progress_bar(steps, terminal, "stepping") as on_step:
         assert on_step is None
     assert terminal is None or terminal.getvalue() == ""

@@ -9,7 +9,7 @@ LAYERS = [
     {"errors", "ops"},
     {"engine"},
     {"program"},
-    {"parsing", "reports", "drawing"},
+    {"parsing", "reports", "drawing", "writing"},
     {"checking", "explaining", "stepping"},
     {"cli"},
     {"__main__"},

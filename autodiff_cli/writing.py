@@ -1,0 +1,72 @@
+"""A graph written back in the language: a short name for every unnamed node, one statement each.
+
+The lecture names every intermediate value (`e = a*b; d = e + c; L = d*f`)
+and derives the backward pass on those names.  A one-line expression has no
+such names, so reports that write formulas (`explain`, and derivative
+programs) give its nodes short ones: `t1`, `t2`, ... in topological order, and
+`out` for an unnamed output, never a name the program already uses.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from . import ops
+from .engine import Value
+from .program import Program
+
+_NAME = re.compile(r"(?!\d)\w+")
+
+
+def symbols(program: Program) -> list[str]:
+    """How formulas call each node, by index: its name; a constant's literal (in parentheses when
+    negative); otherwise a short generated name."""
+    taken = set(program.names) | set(program.inputs)
+    if program.output_name:
+        taken.add(program.output_name)
+    fresh = _fresh_names(taken)
+    result = []
+    for node in program.nodes:
+        label = program.label(node)
+        if node.op is ops.CONST:
+            result.append(f"({label})" if label.startswith("-") else label)
+        elif _NAME.fullmatch(label) and (node.label is not None or node is program.output):
+            result.append(label)
+        elif node is program.output:
+            result.append(_first_free("out", taken))
+        else:
+            result.append(next(fresh))
+    return result
+
+
+def _fresh_names(taken: set[str]) -> Iterator[str]:
+    n = 0
+    while True:
+        n += 1
+        if f"t{n}" not in taken:
+            yield f"t{n}"
+
+
+def _first_free(name: str, taken: set[str]) -> str:
+    candidate, n = name, 0
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    return candidate
+
+
+def right_hand_side(node: Value, names: list[str]) -> str:
+    """The node's op applied to its inputs' names: `t1 + t2`, `tanh(n)`."""
+    return node.op.applied_to(dict(zip("xy", (names[x.index] for x in node.inputs))))
+
+
+def legend(program: Program, names: list[str]) -> Iterator[str]:
+    """A statement for each node that got a generated name, with its source text as a comment
+    where that says more: `t3 = t1 + t2   # x1*w1 + x2*w2`."""
+    for node in program.nodes:
+        if not node.inputs or names[node.index] == program.label(node):
+            continue
+        rhs = right_hand_side(node, names)
+        source = program.label(node)
+        statement = f"{names[node.index]} = {rhs}"
+        yield statement if source in (rhs, "") else f"{statement}   # {source}"
