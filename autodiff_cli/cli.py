@@ -43,8 +43,8 @@ def add_option_hints(exc: AutodiffError) -> None:
     from .stepping import StepLeftDomainError
 
     if isinstance(exc, MissingInputsError):
-        exc.hint = ("add " + " ".join(f"--set {name}=1" for name in exc.names) +
-                    " with your values, or write NAME = NUMBER in the program")
+        exc.hint = "; ".join(["add " + " ".join(f"--set {name}=1" for name in exc.names) +
+                              " with your values, or write NAME = NUMBER in the program", *exc.notes])
     elif isinstance(exc, GraphTooLargeError):
         exc.hint = "raise --max-nodes, or write DOT text with -o graph.dot"
     elif isinstance(exc, RenderError) and "not installed" in exc.message:

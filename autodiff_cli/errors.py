@@ -48,8 +48,9 @@ class MissingInputsError(SourceError):
 
     def __init__(self, names: list[str], text: str, start: int):
         which = f"the input {names[0]} has" if len(names) == 1 else f"the inputs {', '.join(names)} have"
+        self.notes = ["for Euler's number write exp(1)"] if "e" in names else []
         super().__init__(f"{which} no value", text, start, start + len(names[0]),
-                         hint="give a value to each, or write NAME = NUMBER in the program")
+                         hint="; ".join(["give a value to each, or write NAME = NUMBER in the program", *self.notes]))
         self.names = names
 
 

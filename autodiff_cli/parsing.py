@@ -35,6 +35,19 @@ TOKEN_WORDS = {
 END_OF_STATEMENT = {"$END", "_NEWLINE", "SEMICOLON"}
 
 
+CONSTANTS = {"pi": math.pi}                 # built-in constants, unless a program assigns the name first
+FUNCTION_ALIASES = {"ln": "log"}            # what people type for a function the language calls otherwise
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
+
+def as_power(word: str) -> str:
+    """`x²` as the language writes it, `x**2`; a word with no superscript as it is."""
+    for i, char in enumerate(word):
+        if char in "⁰¹²³⁴⁵⁶⁷⁸⁹⁻":
+            return f"{word[:i]}**{word[i:].translate(_SUPERSCRIPTS)}"
+    return word
+
+
 class GraphBuilder:
     """Lark inline-transformer callbacks that build `Value` nodes while parsing."""
 
@@ -79,11 +92,17 @@ class GraphBuilder:
         known = self.names.get(token)
         if known is not None:
             return known, start, end, token not in self.constants
-        node = Value(None, (), ops.INPUT, str(token), start, end)
+        self._check_name(token)
+        label = str(token)
+        if label in CONSTANTS:                      # pi, unless the program assigns it first
+            node = Value(CONSTANTS[label], (), ops.CONST, None, start, end)
+            self.constants.add(label)
+        else:
+            node = Value(None, (), ops.INPUT, label, start, end)
+            self.inputs[label] = node
         self.created.append(node)
-        self.inputs[node.label] = node
-        self.names[node.label] = node
-        return node, start, end, True
+        self.names[label] = node
+        return node, start, end, label not in self.constants
 
     def paren(self, children: list) -> Occurrence:
         lpar, (node, _, _, varies), rpar = children
@@ -137,6 +156,7 @@ class GraphBuilder:
     def assign(self, children: list) -> None:
         name, (node, start, end, varies) = children
         label = str(name)
+        self._check_name(name)
         self._check_new_name(name)
         self.assigned.add(label)
         if self._is_signed_literal(node, start, end):       # a = -3 declares an input
@@ -172,11 +192,19 @@ class GraphBuilder:
             raise SourceError(f"{name} is assigned after it is used", self.text, name.start_pos, name.end_pos,
                               hint=f"assign it before its first use at {_where(self.text, first.start)}")
 
+    def _check_name(self, name) -> None:
+        """Python's rules for names: `x²` is not one (a power was meant)."""
+        if name.isidentifier():
+            return
+        hint = (f"write powers with **: did you mean {as_power(name)}?" if as_power(name) != name
+                else "names follow Python's rules: letters, digits and _, not starting with a digit")
+        raise SourceError(f"{name} is not a name", self.text, name.start_pos, name.end_pos, hint)
+
     def _unknown_function(self, name) -> SourceError:
         import difflib
         known = sorted(ops.FUNCTIONS)
-        close = difflib.get_close_matches(str(name), known, n=1)
-        hint = (f"did you mean {close[0]}? " if close else "") + "known functions: " + ", ".join(known)
+        meant = FUNCTION_ALIASES.get(str(name)) or next(iter(difflib.get_close_matches(str(name), known, n=1)), None)
+        hint = (f"did you mean {meant}? " if meant else "") + "known functions: " + ", ".join(known)
         return SourceError(f"unknown function {name}", self.text, name.start_pos, name.end_pos, hint)
 
     def finish(self, output: Value, output_name: str | None) -> Program:
@@ -428,9 +456,15 @@ def _describe_expected(expected: set, operator_tokens: set[str]) -> str:
 
 def _hint(text: str, pos: int) -> str:
     before = re.search(r"(\w+\.?\w*)[ \t]*$", text[max(0, pos - 40):pos])
-    after = re.match(r"\w+", text[pos:pos + 40])
+    after = re.match(r"\w+\.?\w*", text[pos:pos + 40])
     if before and after:
-        return f"did you mean {before.group(1)}*{after.group(0)}?"
+        word, operand = before.group(1), as_power(after.group(0))
+        if word in ops.FUNCTIONS or word in FUNCTION_ALIASES:
+            return f"a function takes its argument in parentheses: did you mean {word}({operand})?"
+        return f"did you mean {word}*{operand}?"
+    if before and text[pos:pos + 1] == "(":
+        group = re.match(r"\([^()\n]{0,30}\)", text[pos:])
+        return f"did you mean {before.group(1)}*{group.group() if group else '(...)'}? (a number is not a function)"
     if text[pos:pos + 1] == ")":
         return "this ')' closes no '('"
     if text[pos:pos + 1] == "=" and text[pos + 1:pos + 2] != "=":

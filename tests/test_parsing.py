@@ -187,3 +187,29 @@ def time_limit(seconds):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("sin x", "did you mean sin(x)?"), ("log 2.5", "did you mean log(2.5)?"),
+    ("3(x+1)", "did you mean 3*(x+1)?"), ("ln(x)", "did you mean log?"),
+    ("x²", "did you mean x**2?"), ("3x²", "did you mean 3*x**2?"), ("2 pi", "did you mean 2*pi?"),
+])
+def test_hints_for_what_people_type(text, hint):
+    with pytest.raises(SourceError) as info:
+        parse(text)
+    assert hint in info.value.hint
+
+
+def test_an_unbound_e_suggests_exp_1():
+    with pytest.raises(SourceError) as info:
+        evaluate("e**x", x=1)
+    assert "for Euler's number write exp(1)" in info.value.render()
+
+
+def test_pi_is_a_constant_unless_the_program_assigns_it():
+    prog = evaluate("r = 2; pi*r**2")
+    assert prog.value == pytest.approx(3.141592653589793 * 4, rel=1e-15) and list(prog.inputs) == ["r"]
+    assert prog.nodes[1].op is ops.CONST and prog.label(prog.nodes[1]) == "pi"
+    assert evaluate("pi = 3; pi*2").value == 6.0
+    with pytest.raises(SourceError, match="pi is assigned after it is used"):
+        parse("x = pi; pi = 3")
