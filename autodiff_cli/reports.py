@@ -75,10 +75,10 @@ def write_grid(out: TextIO, columns: Sequence[str], rows: Sequence[tuple[str, ..
     """A table of strings; a row that is one string is a note across the table.
 
     Rich draws it for a terminal; otherwise it is aligned plain text with no
-    colour codes, cheap enough for a million rows.
+    colour codes, cheap enough for a million rows.  A number is never cut:
+    in a terminal too narrow for the numbers, the table is plain text too.
     """
-    if rich:
-        _write_rich_grid(out, columns, rows, numeric, title, styles)
+    if rich and _write_rich_grid(out, columns, rows, numeric, title, styles):
         return
     widths = [len(c) for c in columns]
     for row in rows:
@@ -94,22 +94,39 @@ def _plain_line(columns: Sequence[str], cells: Sequence[str], widths: list[int],
                      for name, c, w in zip(columns, cells, widths)).rstrip() + "\n"
 
 
+RICH_TEXT_COLUMN = 8        # the narrowest a text column gets before a Rich table is not worth drawing
+
+
 def _write_rich_grid(out: TextIO, columns: Sequence[str], rows: Sequence[tuple[str, ...] | str],
-                     numeric: Collection[str], title: str | None, styles: Sequence[str | None] | None) -> None:
+                     numeric: Collection[str], title: str | None, styles: Sequence[str | None] | None) -> bool:
+    """Draws the table with Rich, numeric columns never wrapped or cut, text columns folded; False
+    (nothing drawn) when the terminal is too narrow for that."""
     from rich.console import Console
     from rich.table import Table
 
+    console = Console(file=out, highlight=False)
+    widths = [len(c) for c in columns]
+    for row in rows:
+        if not isinstance(row, str):
+            widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
+    needed = sum(w if name in numeric else min(w, RICH_TEXT_COLUMN) for name, w in zip(columns, widths))
+    if needed + 3 * len(columns) + 1 > console.width:
+        return False
     notes = [row for row in rows if isinstance(row, str)]
     table = Table(*columns, title=title, title_justify="left", caption="\n".join(notes) or None,
                   caption_justify="left")
-    for name, column in zip(columns, table.columns):
-        column.justify = "right" if name in numeric else "left"
+    for name, column, width in zip(columns, table.columns, widths):
+        if name in numeric:
+            column.justify, column.no_wrap, column.min_width = "right", True, width
+        else:
+            column.justify, column.overflow = "left", "fold"
     for i, row in enumerate(rows):
         if isinstance(row, str):
             table.add_row(*["⋮"] * len(columns), style="dim")
         else:
             table.add_row(*row, style=styles[i] if styles else None)
-    Console(file=out, highlight=False).print(table)
+    console.print(table)
+    return True
 
 
 @contextmanager

@@ -2,6 +2,8 @@
 import io
 import json
 
+import pytest
+
 from autodiff_cli import reports
 from autodiff_cli.parsing import evaluate
 from conftest import NEURON
@@ -101,3 +103,13 @@ def test_an_undefined_gradient_is_null_in_json_and_a_dash_in_tables(run):
     assert [(n["label"], n["grad"]) for n in nodes] == [("x", -6.0), ("2", None), ("x**2", 1.0)]
     rows = run("eval", "x**2", "--set", "x=-3").stdout.splitlines()
     assert rows[2].split()[-2:] == ["2.0000", "-"]
+
+
+@pytest.mark.parametrize("columns", [40, 60, 80, 120])
+def test_numbers_are_never_cut_in_a_narrow_terminal(monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    prog = evaluate("tanh(x1*w1 + x2*w2 + b)*1.5e20", x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432)
+    text = table_of(prog, rich=True)
+    for node in prog.nodes:
+        for number in (reports.format_number(node.data), reports.format_number(node.grad)):
+            assert number in text, (columns, number)
