@@ -381,9 +381,12 @@ def graph_command(program, source_file, assignments, path, fmt, precision, rankd
     (pip install 'autodiff-cli[render]'); without either the command exits 1 and
     writes nothing.
     """
-    from .drawing import check_layout_size, output_format, write_picture
+    from .drawing import BINARY, check_layout_size, output_format, write_picture
 
     fmt = output_format(path, fmt)
+    if path is None and fmt in BINARY and sys.stdout.isatty():
+        raise AutodiffError(f"{fmt.upper()} is binary: it would garble the terminal",
+                            hint=f"write it to a file with -o graph.{fmt}, or redirect: ... > graph.{fmt}")
     prog = load_program(program, source_file, assignments).run()
     if fmt != "dot":
         warning = check_layout_size(prog, max_nodes)

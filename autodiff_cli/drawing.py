@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import graphviz
 
 RENDERED = ("svg", "png", "pdf")
+BINARY = ("png", "pdf")
 TEXT = ("dot", "gv")
 SLOW_LAYOUT = 2_000         # nodes; above this, warn that layout will be slow
 MAX_LAYOUT = 20_000         # nodes; above this, refuse to lay out (Graphviz would take minutes)

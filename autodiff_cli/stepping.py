@@ -31,6 +31,7 @@ class StepResult:
     start: dict[str, float]
     start_grad: dict[str, float]
     end: dict[str, float]
+    end_grad: dict[str, float]
     trajectory: list[float]         # trajectory[0] is the output before the first step
     frozen: frozenset[str]
 
@@ -67,7 +68,7 @@ def gradient_steps(program: Program, lr: float, steps: int = 1, *, minimize: boo
         trajectory.append(program.value)
         if on_step is not None:
             on_step(step)
-    return StepResult(start, start_grad, program_point(program), trajectory, frozenset(freeze))
+    return StepResult(start, start_grad, program_point(program), program.grad, trajectory, frozenset(freeze))
 
 
 def program_point(program: Program) -> dict[str, float]:
@@ -89,10 +90,11 @@ def write_step_report(program: Program, result: StepResult, out: TextIO, *, prec
         write_grid(out, ("step", "output"), [(str(i), fmt(result.trajectory[i])) for i in shown],
                    numeric={"step", "output"}, rich=rich, title="the output after each step")
     rows = [(name, fmt(result.start[name]), fmt(result.start_grad[name]), fmt(result.end[name]),
-             "frozen" if name in result.frozen else "")
+             fmt(result.end_grad[name]), "frozen" if name in result.frozen else "")
             for name in result.start]
-    write_grid(out, ("input", "old", "grad", "new", ""), rows, numeric={"old", "grad", "new"}, rich=rich,
-               title="the inputs (grad at the start)")
+    numeric = {"old", "grad at old", "new", "grad at new"}
+    write_grid(out, ("input", "old", "grad at old", "new", "grad at new", ""), rows, numeric=numeric, rich=rich,
+               title="the inputs, and the gradient before and after")
     label = program.label(program.output)
     change = after - before
     out.write(f"{label}: {fmt(before)} -> {fmt(after)} ({'+' if change >= 0 else ''}{fmt(change)}) "
@@ -104,7 +106,7 @@ def write_step_json(program: Program, result: StepResult, out: TextIO) -> None:
     import json
 
     inputs = {name: {"start": result.start[name], "grad": result.start_grad[name], "end": result.end[name],
-                     "frozen": name in result.frozen} for name in result.start}
+                     "end_grad": result.end_grad[name], "frozen": name in result.frozen} for name in result.start}
     document = {"output": program.label(program.output), "value": result.trajectory[-1],
                 "trajectory": result.trajectory, "inputs": inputs}
     json.dump(document, out, allow_nan=False, indent=2)

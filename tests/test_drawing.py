@@ -165,3 +165,22 @@ def test_slow_layout_warning(run, tmp_path, monkeypatch):
     monkeypatch.setattr(drawing, "SLOW_LAYOUT", 5)
     result = run("graph", "x = 1\n" + " + ".join(["x"] * 10), "-o", tmp_path / "out.svg")
     assert result.exit_code == 0 and "may take a while" in result.stderr
+
+
+def test_binary_formats_are_refused_on_a_terminal():
+    """As curl does: PNG or PDF bytes would garble a terminal (a real one, through a pseudo-terminal)."""
+    import os
+    import pty
+    import subprocess
+
+    primary, secondary = pty.openpty()
+    done = subprocess.run([sys.executable, "-m", "autodiff_cli", "graph", LECTURE, *LECTURE_SET, "--format", "png"],
+                          stdout=secondary, stderr=subprocess.PIPE, text=True, timeout=60)
+    os.close(secondary)
+    try:
+        shown = os.read(primary, 65536)
+    except OSError:             # nothing was written: Linux reports the closed terminal as EIO
+        shown = b""
+    os.close(primary)
+    assert done.returncode == 2 and b"\x89PNG" not in shown
+    assert "PNG is binary" in done.stderr and "-o graph.png" in done.stderr

@@ -90,3 +90,13 @@ def test_no_progress_bar_for_a_short_walk_or_without_a_terminal(steps, terminal)
     with progress_bar(steps, terminal, "stepping") as on_step:
         assert on_step is None
     assert terminal is None or terminal.getvalue() == ""
+
+
+def test_the_report_shows_the_gradient_at_the_start_and_at_the_end(run):
+    result = run("step", LECTURE, *LECTURE_SET, "--lr", "0.01", "--steps", "3", "--json")
+    data = json.loads(result.stdout)
+    after = run("eval", LECTURE, *[f"--set={name}={v['end']!r}" for name, v in data["inputs"].items()], "--json")
+    assert {name: v["end_grad"] for name, v in data["inputs"].items()} == json.loads(after.stdout)["grad"]
+    assert data["inputs"]["a"]["grad"] == 6.0
+    header = run("step", LECTURE, *LECTURE_SET, "--steps", "3").stdout.splitlines()
+    assert any(line.split() == ["input", "old", "grad", "at", "old", "new", "grad", "at", "new"] for line in header)
