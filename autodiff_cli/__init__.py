@@ -12,7 +12,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "evaluate": "program", "Program": "program",
+    "evaluate": "parsing", "Program": "program",
     "parse": "parsing",
     "Value": "engine", "topological_order": "engine", "forward": "engine", "backward": "engine",
     "draw_dot": "drawing",

@@ -78,3 +78,19 @@ def test_library_messages_name_no_option():
                 if re.search(r"(?<![\w-])--[a-z]", node.value):
                     offenders.append((path.stem, node.value[:60]))
     assert offenders == []
+
+
+def test_every_name_the_package_exports_resolves():
+    import autodiff_cli
+
+    assert all(getattr(autodiff_cli, name) is not None for name in autodiff_cli.__all__)
+
+
+def test_the_readmes_python_example_runs():
+    import subprocess
+    import sys
+
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## Python API")[1].split("```python\n")[1].split("```")[0]
+    done = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
