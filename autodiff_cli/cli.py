@@ -129,11 +129,14 @@ def cli() -> None:
     """
 
 
-def rows_options(command: Callable) -> Callable:
+def rows_options(command: Callable | None = None, *, default: int = 200,
+                 kept: str = "the first ones (and the output, or the failures) are kept") -> Callable:
     """--rows N and --all: the cap on a report's rows, shared by every command that prints a table."""
-    command = click.option("--all", "all_rows", is_flag=True, help="Show every row.")(command)
-    return click.option("--rows", default=200, show_default=True, type=click.IntRange(2, None),
-                        help="Most rows shown; the first ones (and the output, or the failures) are kept.")(command)
+    def decorate(command: Callable) -> Callable:
+        command = click.option("--all", "all_rows", is_flag=True, help="Show every row.")(command)
+        return click.option("--rows", default=default, show_default=True, type=click.IntRange(2, None),
+                            help=f"Most rows shown; {kept}.")(command)
+    return decorate(command) if command is not None else decorate
 
 
 def program_options(command: Callable) -> Callable:
@@ -335,7 +338,9 @@ def explain_command(program, source_file, assignments, rows, all_rows, limit, pr
 @click.option("--precision", default=4, show_default=True, type=click.IntRange(0, 17), help="Decimals shown.")
 @click.option("--json", "as_json", is_flag=True, help="Strict JSON: final values and the output's trajectory.")
 @click.option("--emit-set", is_flag=True, help="Print only the new values, as --set arguments.")
-def step_command(program, source_file, assignments, lr, steps, minimize, freeze, precision, as_json, emit_set):
+@rows_options(default=50, kept="of the output's trajectory, evenly spaced steps and the last")
+def step_command(program, source_file, assignments, lr, steps, minimize, freeze, precision, as_json, emit_set,
+                 rows, all_rows):
     """Nudge every input along its gradient, then run the forward pass again.
 
     One step is the lecture's `a.data += lr * a.grad` for every input: the
@@ -354,7 +359,8 @@ def step_command(program, source_file, assignments, lr, steps, minimize, freeze,
     elif as_json:
         write_step_json(prog, result, sys.stdout)
     else:
-        write_step_report(prog, result, sys.stdout, precision=precision, rich=sys.stdout.isatty())
+        write_step_report(prog, result, sys.stdout, precision=precision, rich=sys.stdout.isatty(),
+                          max_rows=None if all_rows else rows)
 
 
 @cli.command("graph", cls=AutodiffCommand, epilog=PROGRAM_HELP)

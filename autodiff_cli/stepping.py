@@ -76,7 +76,7 @@ def program_point(program: Program) -> dict[str, float]:
 
 
 def write_step_report(program: Program, result: StepResult, out: TextIO, *, precision: int = 4,
-                      rich: bool = False, max_rows: int = 50) -> None:
+                      rich: bool = False, max_rows: int | None = 50) -> None:
     """Each input's old value, gradient and new value; the output's trajectory when there are several steps."""
     from .reports import write_grid
 
@@ -86,7 +86,8 @@ def write_step_report(program: Program, result: StepResult, out: TextIO, *, prec
     before, after = result.trajectory[0], result.trajectory[-1]
     steps = len(result.trajectory) - 1
     if steps > 1:
-        shown = sorted(set(range(0, steps + 1, max(1, steps // max_rows))) | {steps})
+        stride = 1 if max_rows is None else max(1, -(-steps // (max_rows - 1)))     # ceiling division
+        shown = sorted(set(range(0, steps + 1, stride)) | {steps})
         write_grid(out, ("step", "output"), [(str(i), fmt(result.trajectory[i])) for i in shown],
                    numeric={"step", "output"}, rich=rich, title="the output after each step")
     rows = [(name, fmt(result.start[name]), fmt(result.start_grad[name]), fmt(result.end[name]),

@@ -148,3 +148,14 @@ def test_every_missing_input_at_once_with_a_ready_set_line(run):
     assert result.exit_code == 2
     assert "the inputs a, b, c, f have no value" in result.stderr
     assert "--set a=1 --set b=1 --set c=1 --set f=1" in result.stderr
+
+
+def test_shell_completion_as_the_readme_documents_it():
+    exe = shutil.which("autodiff", path=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    done = subprocess.run([exe], env={**os.environ, "_AUTODIFF_COMPLETE": "bash_source"},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "_autodiff_completion" in done.stdout
+    words = subprocess.run([exe], env={**os.environ, "_AUTODIFF_COMPLETE": "bash_complete",
+                                       "COMP_WORDS": "autodiff ev", "COMP_CWORD": "1"},
+                           capture_output=True, text=True, timeout=60).stdout
+    assert "plain,eval" in words.split()

@@ -97,3 +97,8 @@ def test_gradient_overflow_is_an_error():
         y.backward()
     assert "gradient is too large" in str(info.value)
 
+
+
+def test_a_domain_error_built_in_python_names_the_op_and_its_operand():
+    with pytest.raises(NumericError, match=r"log\(-1.0\): log needs a positive number"):
+        Value(-1.0).log()

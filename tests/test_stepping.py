@@ -100,3 +100,11 @@ def test_the_report_shows_the_gradient_at_the_start_and_at_the_end(run):
     assert data["inputs"]["a"]["grad"] == 6.0
     header = run("step", LECTURE, *LECTURE_SET, "--steps", "3").stdout.splitlines()
     assert any(line.split() == ["input", "old", "grad", "at", "old", "new", "grad", "at", "new"] for line in header)
+
+
+@pytest.mark.parametrize("rows, steps, shown", [(3, 10, [0, 5, 10]), (50, 1000, None)])
+def test_the_trajectory_table_has_at_most_rows_rows(run, rows, steps, shown):
+    out = run("step", "x*2", "-s", "x=1", "--steps", steps, "--rows", rows).stdout.splitlines()
+    table = out[1:out.index(next(line for line in out if line.startswith("input")))]
+    assert len(table) <= rows and table[-1].split()[0] == str(steps)
+    assert shown is None or [int(line.split()[0]) for line in table] == shown
