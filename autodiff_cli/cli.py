@@ -141,6 +141,8 @@ def rows_options(command: Callable | None = None, *, default: int = 200,
 
 def program_options(command: Callable) -> Callable:
     """PROGRAM, -f FILE and --set NAME=VALUE, shared by every command."""
+    command = click.option("--output", "output_name", metavar="NAME",
+                           help="The output: any name the program assigns (default: the last statement).")(command)
     command = click.option("--set", "-s", "assignments", multiple=True, metavar="NAME=VALUE",
                            help="Give an input a value (repeatable).")(command)
     command = click.option("-f", "--file", "source_file", metavar="FILE", multiple=True,
@@ -148,8 +150,9 @@ def program_options(command: Callable) -> Callable:
     return click.argument("program", required=False)(command)
 
 
-def load_program(program: str | None, source_file: tuple[str, ...], assignments: tuple[str, ...]):
-    """Parse the program from the argument or the file and apply the --set values."""
+def load_program(program: str | None, source_file: tuple[str, ...], assignments: tuple[str, ...],
+                 output_name: str | None = None):
+    """Parse the program from the argument or the file, with its output, and apply the --set values."""
     from .parsing import parse
 
     if len(source_file) > 1:
@@ -160,7 +163,7 @@ def load_program(program: str | None, source_file: tuple[str, ...], assignments:
                             hint='e.g. autodiff eval "(a*b+c)*f" --set a=2 --set b=-3 --set c=10 --set f=-2')
     text = program if program is not None else read_source(source_file[0])
     values = parse_assignments(assignments)
-    prog = parse(text)
+    prog = parse(text, output=output_name)
     prog.set(values)
     return prog
 
@@ -217,7 +220,7 @@ def read_source(path: str) -> str:
 @click.option("--precision", default=4, show_default=True, type=click.IntRange(0, 17),
               help="Decimals shown in the table (JSON always has full precision).")
 @rows_options
-def eval_command(program, source_file, assignments, as_json, precision, rows, all_rows):
+def eval_command(program, source_file, assignments, output_name, as_json, precision, rows, all_rows):
     """Run the forward and backward pass and show every node's value and gradient.
 
     The table lists the nodes in topological order: the inputs first, the
@@ -225,7 +228,7 @@ def eval_command(program, source_file, assignments, as_json, precision, rows, al
     """
     from . import reports
 
-    prog = load_program(program, source_file, assignments).run()
+    prog = load_program(program, source_file, assignments, output_name).run()
     out = sys.stdout
     if as_json:
         reports.write_json(prog, out)
@@ -266,7 +269,7 @@ def main() -> None:
 @click.option("--precision", default=10, show_default=True, type=click.IntRange(1, 17),
               help="Significant digits shown in the table (JSON always has full precision).")
 @click.option("--json", "as_json", is_flag=True, help="Strict JSON: ok, counts, one entry per gradient.")
-def check_command(program, source_file, assignments, nodes, input_names, method, h, rtol, atol, samples, seed,
+def check_command(program, source_file, assignments, output_name, nodes, input_names, method, h, rtol, atol, samples, seed,
                   rows, all_rows, precision, as_json):
     """Compare backprop's gradients with finite differences; exit 1 if any differ.
 
@@ -284,7 +287,7 @@ def check_command(program, source_file, assignments, nodes, input_names, method,
 
     if h is not None and not h > 0:
         raise AutodiffError(f"--h must be a positive number, not {h}")
-    prog = load_program(program, source_file, assignments)
+    prog = load_program(program, source_file, assignments, output_name)
     names = [name.strip() for name in input_names.split(",") if name.strip()]
     options = dict(nodes=nodes, inputs=names, h=h, method=method, rtol=rtol, atol=atol, samples=samples, seed=seed)
     planned = planned_checks(prog, nodes=nodes, inputs=names, samples=samples)
@@ -307,7 +310,7 @@ def check_command(program, source_file, assignments, nodes, input_names, method,
 @click.option("--precision", default=6, show_default=True, type=click.IntRange(1, 17),
               help="Significant digits of the numbers (JSON always has full precision).")
 @click.option("--json", "as_json", is_flag=True, help="The steps as strict JSON.")
-def explain_command(program, source_file, assignments, rows, all_rows, limit, precision, as_json):
+def explain_command(program, source_file, assignments, output_name, rows, all_rows, limit, precision, as_json):
     """Write out the backward pass by hand, one chain-rule step per edge.
 
     From the output back to the inputs: each line multiplies the gradient
@@ -318,7 +321,7 @@ def explain_command(program, source_file, assignments, rows, all_rows, limit, pr
     """
     from .explaining import write_explanation, write_explanation_json
 
-    prog = load_program(program, source_file, assignments).run()
+    prog = load_program(program, source_file, assignments, output_name).run()
     if limit is not None:
         rows, all_rows = limit, all_rows or limit == 0
     if as_json:
@@ -339,7 +342,7 @@ def explain_command(program, source_file, assignments, rows, all_rows, limit, pr
 @click.option("--json", "as_json", is_flag=True, help="Strict JSON: final values and the output's trajectory.")
 @click.option("--emit-set", is_flag=True, help="Print only the new values, as --set arguments.")
 @rows_options(default=50, kept="of the output's trajectory, evenly spaced steps and the last")
-def step_command(program, source_file, assignments, lr, steps, minimize, freeze, precision, as_json, emit_set,
+def step_command(program, source_file, assignments, output_name, lr, steps, minimize, freeze, precision, as_json, emit_set,
                  rows, all_rows):
     """Nudge every input along its gradient, then run the forward pass again.
 
@@ -350,7 +353,7 @@ def step_command(program, source_file, assignments, lr, steps, minimize, freeze,
     from .reports import progress_bar
     from .stepping import gradient_steps, write_step_json, write_step_report
 
-    prog = load_program(program, source_file, assignments)
+    prog = load_program(program, source_file, assignments, output_name)
     frozen = [name.strip() for name in freeze.split(",") if name.strip()]
     with progress_bar(steps, terminal(sys.stderr), "stepping") as on_step:
         result = gradient_steps(prog, lr, steps, minimize=minimize, freeze=frozen, on_step=on_step)
@@ -363,9 +366,33 @@ def step_command(program, source_file, assignments, lr, steps, minimize, freeze,
                           max_rows=None if all_rows else rows)
 
 
+@cli.command("diff", cls=AutodiffCommand, epilog=PROGRAM_HELP)
+@program_options
+@click.option("--wrt", default="", metavar="NAMES",
+              help="Differentiate with respect to these inputs only, e.g. x,y (default: every input).")
+@click.option("--json", "as_json", is_flag=True,
+              help="The statements as strict JSON: name, expression, kind, and the node each one is for.")
+def diff_command(program, source_file, assignments, output_name, wrt, as_json):
+    """Print the derivative as a program in the language: the program's statements, then the
+    backward pass from the output to the inputs, one statement per step, and d out / d X for
+    every input X.
+
+    The printed program runs as it is: `autodiff diff P | autodiff eval -f - --output dL_da`
+    gives eval's gradient of a. Inputs keep their values (defaults, or --set).
+    """
+    from .deriving import derivative_program, write_derivative_json
+
+    prog = load_program(program, source_file, assignments, output_name)
+    derivative = derivative_program(prog, [name.strip() for name in wrt.split(",") if name.strip()])
+    if as_json:
+        write_derivative_json(prog, derivative, sys.stdout)
+    else:
+        sys.stdout.write(derivative.text())
+
+
 @cli.command("graph", cls=AutodiffCommand, epilog=PROGRAM_HELP)
 @program_options
-@click.option("-o", "--output", "path", metavar="FILE",
+@click.option("-o", "--out", "path", metavar="FILE",
               help="Write the picture here; the format follows the extension (.svg .png .pdf .dot .gv). "
                    "Without -o, DOT text goes to standard output.")
 @click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot", "gv"]), default=None,
@@ -379,7 +406,7 @@ def step_command(program, source_file, assignments, lr, steps, minimize, freeze,
                    "DOT text is always written.")
 @click.option("--backend", type=click.Choice(["auto", "dot", "pygraphviz"]), default="auto", show_default=True,
               help="The renderer: auto uses Graphviz's dot when on PATH, else pygraphviz.")
-def graph_command(program, source_file, assignments, path, fmt, precision, rankdir, no_grad, max_nodes, backend):
+def graph_command(program, source_file, assignments, output_name, path, fmt, precision, rankdir, no_grad, max_nodes, backend):
     """Draw the graph as the lecture's draw_dot does: a record { label | data | grad } per value
     and an ellipse per operation, after the backward pass.
 
@@ -393,7 +420,7 @@ def graph_command(program, source_file, assignments, path, fmt, precision, rankd
     if path is None and fmt in BINARY and sys.stdout.isatty():
         raise AutodiffError(f"{fmt.upper()} is binary: it would garble the terminal",
                             hint=f"write it to a file with -o graph.{fmt}, or redirect: ... > graph.{fmt}")
-    prog = load_program(program, source_file, assignments).run()
+    prog = load_program(program, source_file, assignments, output_name).run()
     if fmt != "dot":
         warning = check_layout_size(prog, max_nodes)
         if warning:

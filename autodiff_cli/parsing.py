@@ -22,7 +22,7 @@ from typing import Iterator, Mapping
 from . import _generated_parser as lark_standalone
 from . import ops
 from .engine import Value
-from .errors import SourceError, line_and_column
+from .errors import AutodiffError, SourceError, line_and_column
 from .program import Program
 
 Occurrence = tuple  # (node: Value, start: int, end: int, varies: bool), always unpacked by name
@@ -207,6 +207,14 @@ class GraphBuilder:
         hint = (f"did you mean {meant}? " if meant else "") + "known functions: " + ", ".join(known)
         return SourceError(f"unknown function {name}", self.text, name.start_pos, name.end_pos, hint)
 
+    def named(self, name: str) -> Value:
+        """The node a name stands for (a constant like pi is not a name of the program)."""
+        node = self.names.get(name)
+        if node is None or name in CONSTANTS and name not in self.assigned:
+            names = ", ".join(n for n in self.names if n not in CONSTANTS or n in self.assigned)
+            raise AutodiffError(f"the program names no {name}; its names are: {names}")
+        return node
+
     def finish(self, output: Value, output_name: str | None) -> Program:
         """The program's topological order: inputs first, then what the output needs, in creation order."""
         output.index = 0                            # index doubles as the "needed" mark here
@@ -244,8 +252,11 @@ def _end_of(child: Occurrence | Token) -> int:
     return child.end_pos
 
 
-def parse(text: str, grammar: str | None = None) -> Program:
+def parse(text: str, grammar: str | None = None, output: str | None = None) -> Program:
     """Parse a program into its graph, ready to `run()`; raises `SourceError` on bad input.
+
+    The output is the last statement, or the node named `output` (any name the
+    program assigns, or an input): its value, and its gradients.
 
     `grammar` is the text of another grammar to parse with instead of the
     generated parser (it needs `lark`): for trying a change to the language
@@ -263,6 +274,8 @@ def parse(text: str, grammar: str | None = None) -> Program:
         if result is None:
             raise SourceError("the program is empty", text, 0,
                               hint='write an expression, e.g. "(a*b+c)*f"')
+        if output is not None:
+            result = (builder.named(output), output)
         return builder.finish(*result)
 
 

@@ -24,7 +24,7 @@ def symbols(program: Program) -> list[str]:
     taken = set(program.names) | set(program.inputs)
     if program.output_name:
         taken.add(program.output_name)
-    fresh = _fresh_names(taken)
+    fresh = fresh_names(taken)
     result = []
     for node in program.nodes:
         label = program.label(node)
@@ -39,7 +39,8 @@ def symbols(program: Program) -> list[str]:
     return result
 
 
-def _fresh_names(taken: set[str]) -> Iterator[str]:
+def fresh_names(taken: set[str]) -> Iterator[str]:
+    """t1, t2, ... skipping the names in `taken`."""
     n = 0
     while True:
         n += 1
@@ -69,4 +70,9 @@ def legend(program: Program, names: list[str]) -> Iterator[str]:
         rhs = right_hand_side(node, names)
         source = program.label(node)
         statement = f"{names[node.index]} = {rhs}"
-        yield statement if source in (rhs, "") else f"{statement}   # {source}"
+        yield statement if not source or same_text(source, rhs) else f"{statement}   # {source}"
+
+
+def same_text(a: str, b: str) -> bool:
+    """The same text but for spaces: `a+b` says nothing that `a + b` does not."""
+    return a.replace(" ", "") == b.replace(" ", "")

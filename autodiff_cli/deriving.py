@@ -1,0 +1,267 @@
+"""The derivative as a program: reverse mode written out in the language, runnable and
+differentiable again.
+
+The backward pass is a straight-line program with about one statement per
+edge (Tapenade and Tangent print the same; SymPy's formulas swell instead,
+copying every shared subexpression).  For `(a*b+c)*f`:
+
+    t1 = a*b + c
+    out = t1*f
+    dout_dt1 = f
+    dout_da = f*b
+    ...
+
+Forward statements name the nodes that need a name: the program's own names,
+nodes used more than once, and values a local derivative reads (the other
+factor of a `*`, the output of a `tanh`); every other node is written inline
+where it is used.  Then, from the output back to the inputs, each node's
+adjoint d out / d node is the sum of its contributions (its parents' adjoints
+times the op's local derivative, the rule of the op table parsed as an
+expression of the language).  An adjoint that is a single name or number is
+used where it is needed; any other gets a statement, so nothing is written
+twice and the program grows linearly: at most a forward and an adjoint
+statement per node, and a gradient statement per input.
+
+Names: the adjoint of X is `dOUT_dX`, OUT being the output's name (`out` for
+an unnamed one); where a name of the program already starts with `dOUT_d`,
+the prefix takes more underscores (`dOUT__d`) until none does.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+from . import ops
+from .engine import Value
+from .errors import AutodiffError
+from .expressions import Expression, add, apply, is_atom, name, num, render
+from .program import Program
+from .writing import fresh_names, same_text
+
+_VARIABLE = re.compile(r"\b[xyo]\b")
+ADD_UP = "used more than once: the gradients add up"
+
+
+@dataclass
+class Statement:
+    """One line of a derivative program: `name = expression`."""
+
+    name: str
+    expression: Expression
+    kind: str                   # "input" (a default value), "forward", "adjoint" or "gradient"
+    of: Value | None            # the node whose value (forward) or adjoint this is
+    comment: str = ""
+
+    def text(self) -> str:
+        value = render(self.expression)
+        if self.kind == "forward" and self.expression[0] == "num":
+            value = f"({value})"            # `k = (5)` names a constant; `k = 5` would declare an input
+        line = f"{self.name} = {value}"
+        return f"{line}   # {self.comment}" if self.comment else line
+
+
+@dataclass
+class Derivative:
+    """A derivative program: the statements, the output's name, and each input's gradient's name."""
+
+    statements: list[Statement]
+    output: str
+    gradients: dict[str, str]           # input name -> the name of d output / d input
+
+    prefix: str                         # dOUT_d: the adjoint of X is named prefix + X
+
+    def text(self) -> str:
+        """The program as text: the forward statements, then the derivative's."""
+        forward = [s.text() for s in self.statements if s.kind in ("input", "forward")]
+        backward = [s.text() for s in self.statements if s.kind in ("adjoint", "gradient")]
+        header = f"# its derivative: {self.prefix}X is d {self.output} / d X, from the output back to the inputs"
+        return "\n".join(["# the program", *forward, header, *backward]) + "\n"
+
+
+def derivative_program(program: Program, wrt: Sequence[str] | None = None) -> Derivative:
+    """The program with its reverse-mode derivative: d output / d each input in `wrt` (default: all)."""
+    wrt = list(program.inputs) if not wrt else list(wrt)
+    unknown = [n for n in wrt if n not in program.inputs]
+    if unknown:
+        raise AutodiffError(f"not an input: {', '.join(unknown)}; the inputs are: {', '.join(program.inputs)}")
+    nodes = program.nodes
+    reaches = _reaching(nodes, {program.inputs[n].index for n in wrt})
+    uses = [0] * len(nodes)
+    for node in nodes:
+        for x in node.inputs:
+            uses[x.index] += 1
+    read = _values_read(nodes, reaches)
+    names, out = _forward_names(program, uses, read)
+    refs: list[Expression | None] = [None] * len(nodes)
+    statements = list(_forward(program, names, refs, out))
+    prefix = _adjoint_prefix(out, set(program.names) | {n for n in names if n})
+    more_names = fresh_names(set(program.names) | {n for n in names if n})
+    adjoint_statements, gradients = _backward(program, reaches, refs, names, prefix, more_names)
+    statements += adjoint_statements
+    gradient_names = {}
+    for input_name in wrt:
+        node = program.inputs[input_name]
+        gradient = f"{prefix}{input_name}"
+        expression, comment = gradients.get(node.index, (num(0.0), ""))
+        statements.append(Statement(gradient, expression, "gradient", node, comment))
+        gradient_names[input_name] = gradient
+    return Derivative(statements, out, gradient_names, prefix)
+
+
+def _reaching(nodes: list[Value], targets: set[int]) -> list[bool]:
+    """Whether each node depends on one of the targets (only those nodes need an adjoint)."""
+    reaches = [False] * len(nodes)
+    for node in nodes:
+        reaches[node.index] = node.index in targets or any(reaches[x.index] for x in node.inputs)
+    return reaches
+
+
+def _values_read(nodes: list[Value], reaches: list[bool]) -> list[bool]:
+    """Whether a local derivative that the backward pass needs reads the node's value."""
+    read = [False] * len(nodes)
+    for node in nodes:
+        for i, x in enumerate(node.inputs):
+            if not reaches[x.index]:
+                continue
+            used = set(_VARIABLE.findall(node.op.rule[i]))
+            if "o" in used:
+                read[node.index] = True
+            for variable, operand in zip("xy", node.inputs):
+                if variable in used:
+                    read[operand.index] = True
+    return read
+
+
+def _forward_names(program: Program, uses: list[int], read: list[bool]) -> tuple[list[str | None], str]:
+    """The name of each node that gets a statement (or is an input), None for one written inline;
+    and the output's name."""
+    taken = set(program.names)
+    if program.output_name:
+        taken.add(program.output_name)
+    generated = fresh_names(taken)
+    output = program.output
+    out = program.output_name or output.label or _free("out", taken)
+    names: list[str | None] = []
+    for node in program.nodes:
+        if node.op is ops.INPUT:
+            names.append(node.label)
+        elif node is output and node.op is not ops.CONST:
+            names.append(out)
+        elif node.op is ops.CONST:
+            names.append(None)
+        elif node.label is not None:
+            names.append(node.label)
+        elif uses[node.index] > 1 or read[node.index]:
+            names.append(next(generated))
+        else:
+            names.append(None)
+    return names, out
+
+
+def _free(wanted: str, taken: set[str]) -> str:
+    candidate, n = wanted, 0
+    while candidate in taken:
+        n += 1
+        candidate = f"{wanted}_{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def _forward(program: Program, names: list[str | None], refs: list[Expression | None],
+             out: str) -> Iterator[Statement]:
+    """Statements for the inputs' values and the named nodes; fills `refs`, how each node is referred to."""
+    for node in program.nodes:
+        i = node.index
+        if node.op is ops.INPUT:
+            refs[i] = name(names[i])
+            if node.data is not None:
+                yield Statement(names[i], num(node.data), "input", node)
+        elif node.op is ops.CONST:
+            refs[i] = name("pi") if program.label(node) == "pi" else num(node.data)
+        else:
+            expression = ("op", node.op, tuple(refs[x.index] for x in node.inputs))    # as written: no folding
+            if names[i] is None:
+                refs[i] = expression
+                continue
+            refs[i] = name(names[i])
+            source = program.label(node)
+            comment = "" if not source or source == names[i] or same_text(source, render(expression)) else source
+            yield Statement(names[i], expression, "forward", node, comment)
+    output = program.output
+    if names[output.index] != out:                  # `2`, or `y = x`: the output still gets its statement
+        yield Statement(out, refs[output.index], "forward", output)
+
+
+def _adjoint_prefix(out: str, taken: set[str]) -> str:
+    prefix = f"d{out}_d"
+    while any(n.startswith(prefix) for n in taken):
+        prefix = prefix[:-1] + "_d"
+    return prefix
+
+
+_RULES: dict[tuple[str, int], Program] = {}
+
+
+def local_derivative(node: Value, i: int, refs: list[Expression | None]) -> Expression:
+    """The op's rule for input i (text of the language, parsed once per op) with x, y and o
+    replaced by how the program refers to the operands and the node."""
+    from .parsing import parse
+
+    key = (node.op.name, i)
+    rule = _RULES.get(key)
+    if rule is None:
+        rule = _RULES[key] = parse(node.op.rule[i])
+    variables = {"o": refs[node.index], **dict(zip("xy", (refs[x.index] for x in node.inputs)))}
+    values: list[Expression] = []
+    for part in rule.nodes:
+        if part.op is ops.INPUT:
+            values.append(variables[part.label])
+        elif part.op is ops.CONST:
+            values.append(num(part.data))
+        else:
+            values.append(apply(part.op, *(values[x.index] for x in part.inputs)))
+    return values[-1]
+
+
+def _backward(program: Program, reaches: list[bool], refs: list[Expression | None], names: list[str | None],
+              prefix: str, more_names: Iterator[str]) -> tuple[list[Statement], dict[int, tuple[Expression, str]]]:
+    """The adjoint statements, from the output back; and each input's gradient expression and comment."""
+    contributions: list[list[Expression]] = [[] for _ in program.nodes]
+    statements: list[Statement] = []
+    gradients: dict[int, tuple[Expression, str]] = {}
+    for node in reversed(program.nodes):
+        i = node.index
+        if not reaches[i]:
+            continue
+        adjoint = num(1.0) if node is program.output else add(contributions[i])
+        notes = [ADD_UP] if len(contributions[i]) > 1 else []
+        contributions[i] = []
+        if node.op is ops.INPUT:
+            gradients[i] = (adjoint, "; ".join(notes))
+            continue
+        if not is_atom(adjoint):
+            label = names[i] or next(more_names)
+            if not names[i]:
+                notes.insert(0, f"d {prefix[1:-2]} / d ({program.label(node)})")
+            statements.append(Statement(f"{prefix}{label}", adjoint, "adjoint", node, "; ".join(notes)))
+            adjoint = name(f"{prefix}{label}")
+        for k, x in enumerate(node.inputs):
+            if reaches[x.index]:
+                term = apply(ops.MUL, adjoint, local_derivative(node, k, refs))
+                if term != num(0.0):
+                    contributions[x.index].append(term)
+    return statements, gradients
+
+
+def write_derivative_json(program: Program, derivative: Derivative, out) -> None:
+    """The statements as strict JSON: for each, its name, its expression in the language, its kind
+    (input, forward, adjoint, gradient) and the node it is for (id and label, as `eval --json` has them)."""
+    import json
+
+    statements = [{"name": s.name, "expression": render(s.expression), "kind": s.kind,
+                   "node": None if s.of is None else s.of.index,
+                   "label": None if s.of is None else program.label(s.of)} for s in derivative.statements]
+    document = {"output": derivative.output, "gradients": derivative.gradients, "statements": statements}
+    json.dump(document, out, allow_nan=False, indent=2)
+    out.write("\n")

@@ -1,0 +1,139 @@
+"""`autodiff diff`: derivative programs that read like the lecture, run, and agree with eval and SymPy."""
+import json
+import math
+from pathlib import Path
+
+import pytest
+import sympy
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from autodiff_cli.deriving import derivative_program
+from autodiff_cli.errors import AutodiffError
+from autodiff_cli.parsing import evaluate, parse
+from conftest import LECTURE, LECTURE_SET, NEURON
+from test_properties import NAMES, SYMBOLS, programs, reference, values
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+LECTURE_PROGRAM = "a = 2; b = -3; c = 10; f = -2\ne = a*b\nd = e + c\nL = d*f"
+
+
+def gradients_of_the_derivative(text, point, wrt=None):
+    """Run the derivative program once per gradient it names: {input: value of its gradient}."""
+    prog = parse(text)
+    prog.set(point)
+    derivative = derivative_program(prog, wrt)
+    source = derivative.text()
+    found = {}
+    for name, gradient in derivative.gradients.items():
+        again = parse(source, output=gradient)
+        found[name] = again.run().value
+    return found, derivative
+
+
+@pytest.mark.parametrize("name, text", [
+    ("lecture", LECTURE_PROGRAM), ("lecture_one_line", "a = 2; b = -3; c = 10; f = -2\n(a*b+c)*f"),
+    ("neuron", NEURON), ("a_plus_a", "a = 3; b = a + a"), ("shared", "a = -2; b = 3; L = (a*b)*(a+b)"),
+])
+def test_lecture_examples_match_their_golden_files(name, text):
+    """Read by a person once and kept: tests/golden/diff_*.ad."""
+    got = derivative_program(parse(text)).text()
+    assert got == (GOLDEN / f"diff_{name}.ad").read_text(encoding="utf-8")
+
+
+def test_the_lectures_gradient_of_a_reads_as_the_hand_derivation():
+    derivative = derivative_program(parse("(a*b+c)*f"))
+    assert "dout_da = f*b" in derivative.text().splitlines()
+
+
+@pytest.mark.parametrize("text", [LECTURE_PROGRAM, NEURON, "a = -2; b = 3; L = (a*b)*(a+b)", "a = 3; b = a + a",
+                                  "x = 0.7; y = 1.3; relu(x)*abs(y) + sigmoid(x)/y - x**y + sqrt(exp(x)) * log(y)"])
+def test_the_derivative_program_gives_evals_gradients(text):
+    prog = evaluate(text)
+    found, _ = gradients_of_the_derivative(text, {})
+    assert found == pytest.approx(prog.grad, rel=1e-12, abs=1e-300)
+
+
+def test_wrt_keeps_only_what_those_inputs_need():
+    derivative = derivative_program(parse(LECTURE_PROGRAM), ["c"])
+    assert derivative.gradients == {"c": "dL_dc"}
+    assert [s.name for s in derivative.statements if s.kind in ("adjoint", "gradient")] == ["dL_dc"]
+    with pytest.raises(AutodiffError, match="not an input: z"):
+        derivative_program(parse(LECTURE_PROGRAM), ["z"])
+
+
+def test_adjoint_names_never_collide_with_the_programs():
+    text = "dL_dq = 3*1; L = dL_dq*x*x"
+    derivative = derivative_program(parse(text))
+    assert derivative.gradients == {"x": "dL__dx"}
+    found, _ = gradients_of_the_derivative(text, {"x": 1.5})
+    assert found["x"] == pytest.approx(2 * 3 * 1.5)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.filter_too_much,
+                                                                  HealthCheck.too_slow])
+@given(programs, st.fixed_dictionaries({n: values for n in NAMES}))
+def test_generated_derivative_programs_agree_with_eval_and_sympy(program, point):
+    text, expr = program
+    used = {n: v for n, v in point.items() if n in parse(text).inputs}
+    try:
+        prog = evaluate(text, used)
+    except AutodiffError:
+        assume(False)
+    found, derivative = gradients_of_the_derivative(text, used)
+    assert parse(derivative.text()).nodes                       # it always parses
+    _, grads = reference(expr, used)
+    for name, value in found.items():
+        assert math.isclose(value, prog.grad[name], rel_tol=1e-12, abs_tol=1e-12), (text, name)
+        assert math.isclose(value, grads[name].real, rel_tol=1e-9, abs_tol=1e-9), (text, name)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.filter_too_much,
+                                                                 HealthCheck.too_slow])
+@given(programs)
+def test_no_swell_at_most_four_statements_per_node(program):
+    text, _ = program
+    prog = parse(text)
+    derivative = derivative_program(prog)
+    computed = [s for s in derivative.statements if s.kind != "input"]
+    assert len(computed) <= 4 * len(prog.nodes)
+
+
+def test_a_ten_thousand_deep_chain_differentiates_without_swell_or_recursion():
+    depth = 10_000
+    text = "x = 0.5\n" + "tanh(" * depth + "x" + ")" * depth
+    prog = parse(text)
+    derivative = derivative_program(prog)
+    computed = [s for s in derivative.statements if s.kind != "input"]
+    assert len(computed) <= 4 * len(prog.nodes)
+    source = derivative.text()
+    assert len(source) < 200 * len(prog.nodes)          # linear: a line or two a node
+    again = parse(source, output="dout_dx")
+    assert again.run().value == pytest.approx(evaluate(text).grad["x"], rel=1e-12)
+
+
+@pytest.mark.slow
+def test_a_hundred_thousand_node_program_differentiates():
+    terms = 33_000
+    text = "x = 0.5; y = -1.5\n" + " + ".join(f"{'xy'[i % 2]}*{i % 97 + 0.5}*{'yx'[i % 2]}" for i in range(terms))
+    prog = parse(text)
+    assert len(prog.nodes) > 100_000
+    found, _ = gradients_of_the_derivative(text, {})
+    assert found == pytest.approx(evaluate(text).grad, rel=1e-9)
+
+
+def test_diff_command_pipes_into_eval(run):
+    derivative = run("diff", LECTURE, *LECTURE_SET)
+    assert derivative.exit_code == 0
+    for name, expected in {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}.items():
+        result = run("eval", "-f", "-", "--output", f"dout_d{name}", "--json", input=derivative.stdout)
+        assert json.loads(result.stdout)["value"] == expected
+
+
+def test_diff_json(run):
+    data = json.loads(run("diff", LECTURE_PROGRAM, "--json").stdout)
+    assert data["output"] == "L" and data["gradients"] == {"a": "dL_da", "b": "dL_db", "c": "dL_dc", "f": "dL_df"}
+    last = data["statements"][-1]
+    assert last == {"name": "dL_df", "expression": "d", "kind": "gradient", "node": 3, "label": "f"}
+    kinds = [s["kind"] for s in data["statements"]]
+    assert kinds == sorted(kinds, key=["input", "forward", "adjoint", "gradient"].index)
