@@ -7,10 +7,10 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "autodiff_cli"
 LAYERS = [
     {"errors", "ops"},
-    {"engine"},
+    {"engine", "expressions"},
     {"program"},
     {"parsing", "reports", "drawing", "writing"},
-    {"checking", "explaining", "stepping"},
+    {"checking", "explaining", "stepping", "deriving"},
     {"cli"},
     {"__main__"},
 ]
