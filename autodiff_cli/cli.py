@@ -217,10 +217,12 @@ def read_source(path: str) -> str:
 @cli.command("eval", cls=AutodiffCommand, epilog=PROGRAM_HELP)
 @program_options
 @click.option("--json", "as_json", is_flag=True, help="Strict JSON: value, output, grad, nodes.")
+@click.option("--hessian", is_flag=True,
+              help="Also the second derivatives d²out/dx dy of every pair of inputs (`hessian` in JSON).")
 @click.option("--precision", default=4, show_default=True, type=click.IntRange(0, 17),
               help="Decimals shown in the table (JSON always has full precision).")
 @rows_options
-def eval_command(program, source_file, assignments, output_name, as_json, precision, rows, all_rows):
+def eval_command(program, source_file, assignments, output_name, as_json, hessian, precision, rows, all_rows):
     """Run the forward and backward pass and show every node's value and gradient.
 
     The table lists the nodes in topological order: the inputs first, the
@@ -229,12 +231,18 @@ def eval_command(program, source_file, assignments, output_name, as_json, precis
     from . import reports
 
     prog = load_program(program, source_file, assignments, output_name).run()
+    second = None
+    if hessian:
+        from .deriving import hessian as second_derivatives
+        second = second_derivatives(prog)
     out = sys.stdout
     if as_json:
-        reports.write_json(prog, out)
+        reports.write_json(prog, out, hessian=second)
     else:
         reports.write_table(prog, out, precision=precision, limit=None if all_rows else rows,
                             rich=out.isatty(), cut_hint="--all shows every row; --json has every node")
+        if second is not None:
+            reports.write_hessian(second, out, precision=precision, rich=out.isatty())
 
 
 def terminal(stream):
@@ -370,9 +378,11 @@ def step_command(program, source_file, assignments, output_name, lr, steps, mini
 @program_options
 @click.option("--wrt", default="", metavar="NAMES",
               help="Differentiate with respect to these inputs only, e.g. x,y (default: every input).")
+@click.option("--order", type=click.IntRange(1, 2), default=1, show_default=True,
+              help="2: the second derivatives d²out/dx dy of every pair of inputs (the Hessian), as a program.")
 @click.option("--json", "as_json", is_flag=True,
               help="The statements as strict JSON: name, expression, kind, and the node each one is for.")
-def diff_command(program, source_file, assignments, output_name, wrt, as_json):
+def diff_command(program, source_file, assignments, output_name, wrt, order, as_json):
     """Print the derivative as a program in the language: the program's statements, then the
     backward pass from the output to the inputs, one statement per step, and d out / d X for
     every input X.
@@ -380,10 +390,11 @@ def diff_command(program, source_file, assignments, output_name, wrt, as_json):
     The printed program runs as it is: `autodiff diff P | autodiff eval -f - --output dL_da`
     gives eval's gradient of a. Inputs keep their values (defaults, or --set).
     """
-    from .deriving import derivative_program, write_derivative_json
+    from .deriving import derivative_program, hessian_program, write_derivative_json
 
     prog = load_program(program, source_file, assignments, output_name)
-    derivative = derivative_program(prog, [name.strip() for name in wrt.split(",") if name.strip()])
+    names = [name.strip() for name in wrt.split(",") if name.strip()]
+    derivative = derivative_program(prog, names) if order == 1 else hessian_program(prog, names)
     if as_json:
         write_derivative_json(prog, derivative, sys.stdout)
     else:

@@ -79,8 +79,14 @@ class Derivative:
         return "\n".join(["# the program", *forward, header, *backward]) + "\n"
 
 
-def derivative_program(program: Program, wrt: Sequence[str] | None = None) -> Derivative:
-    """The program with its reverse-mode derivative: d output / d each input in `wrt` (default: all)."""
+def derivative_program(program: Program, wrt: Sequence[str] | None = None, *, inline: bool = True,
+                       gradient_prefix: str | None = None) -> Derivative:
+    """The program with its reverse-mode derivative: d output / d each input in `wrt` (default: all).
+
+    `inline=False` names every computed node (the same names for the same
+    graph, whichever its output); `gradient_prefix` names the gradients
+    (default: the adjoints' prefix, `dOUT_d`).
+    """
     wrt = list(program.inputs) if not wrt else list(wrt)
     unknown = [n for n in wrt if n not in program.inputs]
     if unknown:
@@ -92,7 +98,7 @@ def derivative_program(program: Program, wrt: Sequence[str] | None = None) -> De
         for x in node.inputs:
             uses[x.index] += 1
     read = _values_read(nodes, reaches)
-    names, out = _forward_names(program, uses, read)
+    names, out = _forward_names(program, uses, read, inline)
     refs: list[Expression | None] = [None] * len(nodes)
     statements = list(_forward(program, names, refs, out))
     prefix = _adjoint_prefix(out, set(program.names) | {n for n in names if n})
@@ -102,7 +108,7 @@ def derivative_program(program: Program, wrt: Sequence[str] | None = None) -> De
     gradient_names = {}
     for input_name in wrt:
         node = program.inputs[input_name]
-        gradient = f"{prefix}{input_name}"
+        gradient = f"{gradient_prefix or prefix}{input_name}"
         expression, comment = gradients.get(node.index, (num(0.0), ""))
         statements.append(Statement(gradient, expression, "gradient", node, comment))
         gradient_names[input_name] = gradient
@@ -133,7 +139,8 @@ def _values_read(nodes: list[Value], reaches: list[bool]) -> list[bool]:
     return read
 
 
-def _forward_names(program: Program, uses: list[int], read: list[bool]) -> tuple[list[str | None], str]:
+def _forward_names(program: Program, uses: list[int], read: list[bool],
+                   inline: bool) -> tuple[list[str | None], str]:
     """The name of each node that gets a statement (or is an input), None for one written inline;
     and the output's name."""
     taken = set(program.names)
@@ -152,7 +159,7 @@ def _forward_names(program: Program, uses: list[int], read: list[bool]) -> tuple
             names.append(None)
         elif node.label is not None:
             names.append(node.label)
-        elif uses[node.index] > 1 or read[node.index]:
+        elif uses[node.index] > 1 or read[node.index] or not inline:
             names.append(next(generated))
         else:
             names.append(None)
@@ -265,3 +272,65 @@ def write_derivative_json(program: Program, derivative: Derivative, out) -> None
     document = {"output": derivative.output, "gradients": derivative.gradients, "statements": statements}
     json.dump(document, out, allow_nan=False, indent=2)
     out.write("\n")
+
+
+@dataclass
+class Hessian:
+    """The second-derivative program: the derivative program with every computed value named,
+    then for each input a the backward pass of d out / d a, ending in d² out / da db."""
+
+    forward: list[Statement]
+    blocks: list[tuple[str, list[Statement]]]   # (the first derivative, its backward pass)
+    names: dict[str, dict[str, str]]            # a -> b -> the name of d² out / da db
+
+    @property
+    def statements(self) -> list[Statement]:
+        return self.forward + [s for _, block in self.blocks for s in block]
+
+    def text(self) -> str:
+        lines = ["# the program and its derivative, every value named"]
+        lines += [s.text() for s in self.forward]
+        for gradient, block in self.blocks:
+            lines.append(f"# the derivative of {gradient}")
+            lines += [s.text() for s in block]
+        return "\n".join(lines) + "\n"
+
+
+def hessian_program(program: Program, wrt: Sequence[str] | None = None) -> Hessian:
+    """d² output / da db for every pair of inputs in `wrt`, as a program: `diff` applied to the
+    derivative program once per gradient.  The second derivative d² OUT / da db is `d2OUT_da_db`."""
+    wrt = list(program.inputs) if not wrt else list(wrt)
+    first = derivative_program(program, wrt)
+    graph = parse_all(first.text())
+    prefix = _adjoint_prefix(f"2{first.output}", set(graph.names))
+    forward: list[Statement] = []
+    blocks = []
+    names: dict[str, dict[str, str]] = {}
+    for a in wrt:
+        gradient = first.gradients[a]
+        second = derivative_program(graph.with_output(gradient), wrt, inline=False,
+                                    gradient_prefix=f"{prefix}{a}_d")
+        forward = forward or [s for s in second.statements if s.kind in ("input", "forward")]
+        blocks.append((gradient, [s for s in second.statements if s.kind in ("adjoint", "gradient")]))
+        names[a] = second.gradients
+    return Hessian(forward, blocks, names)
+
+
+def hessian(program: Program, wrt: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
+    """The second derivatives at the program's point: reverse mode over the derivative program."""
+    wrt = list(program.inputs) if not wrt else list(wrt)
+    first = derivative_program(program, wrt)
+    graph = parse_all(first.text())
+    graph.set({name: node.data for name, node in program.inputs.items() if node.data is not None})
+    rows = {}
+    for a in wrt:
+        row = graph.with_output(first.gradients[a]).run()
+        rows[a] = {b: row.grad[b] for b in wrt}
+    return rows
+
+
+def parse_all(text: str) -> Program:
+    """A derivative program's graph, every statement kept (each gradient is an output of interest)."""
+    from .parsing import parse
+
+    return parse(text, keep_unused=True)

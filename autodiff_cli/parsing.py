@@ -215,11 +215,13 @@ class GraphBuilder:
             raise AutodiffError(f"the program names no {name}; its names are: {names}")
         return node
 
-    def finish(self, output: Value, output_name: str | None) -> Program:
-        """The program's topological order: inputs first, then what the output needs, in creation order."""
+    def finish(self, output: Value, output_name: str | None, keep_unused: bool = False) -> Program:
+        """The program's topological order: inputs first, then what the output needs (or, with
+        `keep_unused`, every node), in creation order."""
         output.index = 0                            # index doubles as the "needed" mark here
         for node in reversed(self.created):
-            if node.index != -1:
+            if node.index != -1 or keep_unused:
+                node.index = 0
                 for x in node.inputs:
                     x.index = 0
         order = list(self.inputs.values())
@@ -252,11 +254,13 @@ def _end_of(child: Occurrence | Token) -> int:
     return child.end_pos
 
 
-def parse(text: str, grammar: str | None = None, output: str | None = None) -> Program:
+def parse(text: str, grammar: str | None = None, output: str | None = None, keep_unused: bool = False) -> Program:
     """Parse a program into its graph, ready to `run()`; raises `SourceError` on bad input.
 
     The output is the last statement, or the node named `output` (any name the
-    program assigns, or an input): its value, and its gradients.
+    program assigns, or an input): its value, and its gradients.  Nodes the
+    output does not need are dropped, unless `keep_unused` (for a program with
+    several outputs of interest, such as a derivative program's gradients).
 
     `grammar` is the text of another grammar to parse with instead of the
     generated parser (it needs `lark`): for trying a change to the language
@@ -276,7 +280,7 @@ def parse(text: str, grammar: str | None = None, output: str | None = None) -> P
                               hint='write an expression, e.g. "(a*b+c)*f"')
         if output is not None:
             result = (builder.named(output), output)
-        return builder.finish(*result)
+        return builder.finish(*result, keep_unused=keep_unused)
 
 
 LARGE_PROGRAM = 100_000     # characters; above this, cheap checks refuse garbage before Lark sees it

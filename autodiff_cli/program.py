@@ -46,6 +46,10 @@ class Program:
         inputs = {node.label or f"input{node.index}": node for node in order if node.op is ops.INPUT}
         return cls("", order, inputs, {}, root)
 
+    def with_output(self, name: str) -> Program:
+        """The same graph with the node called `name` as its output (its nodes must all be here)."""
+        return Program(self.text, self.nodes, self.inputs, self.names, self.names[name], name)
+
     @property
     def value(self) -> float:
         """The output's value (after `run`)."""
@@ -82,8 +86,14 @@ class Program:
             raise self.domain_error(exc) from None
 
     def backward(self) -> None:
+        """d output / d node for every node (0 for the nodes the output does not depend on)."""
+        order = self.nodes
+        if order[-1] is not self.output:            # another output than the last statement
+            for node in order:
+                node.grad = 0.0
+            order = topological_order(self.output)
         try:
-            backward(self.nodes)
+            backward(order)
         except NumericError as exc:
             raise self.domain_error(exc) from None
 

@@ -129,6 +129,14 @@ def _write_rich_grid(out: TextIO, columns: Sequence[str], rows: Sequence[tuple[s
     return True
 
 
+def write_hessian(hessian: dict[str, dict[str, float]], out: TextIO, *, precision: int = 4,
+                  rich: bool = False) -> None:
+    """The second derivatives as a square table: row a, column b is d² output / da db."""
+    names = list(hessian)
+    rows = [(a, *(format_number(hessian[a][b], precision) for b in names)) for a in names]
+    write_grid(out, ("d²/da db", *names), rows, numeric=set(names), rich=rich, title="the second derivatives")
+
+
 @contextmanager
 def progress_bar(total: int, terminal: TextIO | None, description: str,
                  minimum: int = 1000) -> Iterator[Callable[[int], None] | None]:
@@ -145,11 +153,12 @@ def progress_bar(total: int, terminal: TextIO | None, description: str,
         yield lambda done: progress.update(task, completed=done)
 
 
-def write_json(program: Program, out: TextIO) -> None:
+def write_json(program: Program, out: TextIO, hessian: dict[str, dict[str, float]] | None = None) -> None:
     """Strict JSON (no NaN or Infinity), streamed one node per line.
 
     Keys: value, output, grad (input name -> d output / d input, in order of
-    first appearance) and nodes (id, label, op, inputs, data, grad, line, column).
+    first appearance), hessian if given (input -> input -> d² output / dx dy)
+    and nodes (id, label, op, inputs, data, grad, line, column).
     The loop is the hot path of the JSON report of big graphs, hence its plainness.
     """
     from json.encoder import encode_basestring_ascii as quote
@@ -159,7 +168,12 @@ def write_json(program: Program, out: TextIO) -> None:
     label = program.label
     grads = ", ".join(f"{quote(name)}: {json_number(node.grad)}" for name, node in program.inputs.items())
     out.write(f'{{\n  "value": {json_number(program.value)},\n  "output": {quote(label(program.output))},\n'
-              f'  "grad": {{{grads}}},\n  "nodes": [')
+              f'  "grad": {{{grads}}},\n')
+    if hessian is not None:
+        rows = ",\n".join(f"    {quote(a)}: {{" + ", ".join(f"{quote(b)}: {json_number(v)}" for b, v in row.items()) + "}"
+                          for a, row in hessian.items())
+        out.write(f'  "hessian": {{\n{rows}\n  }},\n')
+    out.write('  "nodes": [')
     ops = {}
     line_starts = program.line_starts()
     chunk: list[str] = []

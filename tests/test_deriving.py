@@ -8,11 +8,11 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from autodiff_cli.deriving import derivative_program
+from autodiff_cli.deriving import derivative_program, hessian
 from autodiff_cli.errors import AutodiffError
 from autodiff_cli.parsing import evaluate, parse
 from conftest import LECTURE, LECTURE_SET, NEURON
-from test_properties import NAMES, SYMBOLS, programs, reference, values
+from test_properties import NAMES, SYMBOLS, flat, programs, reference, values
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 LECTURE_PROGRAM = "a = 2; b = -3; c = 10; f = -2\ne = a*b\nd = e + c\nL = d*f"
@@ -137,3 +137,49 @@ def test_diff_json(run):
     assert last == {"name": "dL_df", "expression": "d", "kind": "gradient", "node": 3, "label": "f"}
     kinds = [s["kind"] for s in data["statements"]]
     assert kinds == sorted(kinds, key=["input", "forward", "adjoint", "gradient"].index)
+
+
+def test_the_hessian_of_the_issue_example(run):
+    result = run("eval", "x**3*y", "--set", "x=2", "--set", "y=3", "--hessian", "--json")
+    assert json.loads(result.stdout)["hessian"] == {"x": {"x": 36.0, "y": 12.0}, "y": {"x": 12.0, "y": 0.0}}
+    table = run("eval", "x**3*y", "--set", "x=2", "--set", "y=3", "--hessian").stdout.splitlines()
+    assert table[-2].split() == ["x", "36.0000", "12.0000"] and table[-1].split() == ["y", "12.0000", "0.0000"]
+
+
+def test_the_second_derivative_program_runs_and_gives_the_hessian(run):
+    program = run("diff", NEURON, "--order", "2")
+    assert program.exit_code == 0
+    prog = parse(NEURON)
+    expected = hessian(prog)
+    for a, row in expected.items():
+        for b, value in row.items():
+            got = json.loads(run("eval", "-f", "-", "--output", f"d2o_d{a}_d{b}", "--json",
+                                 input=program.stdout).stdout)["value"]
+            assert got == pytest.approx(value, rel=1e-12, abs=1e-15), (a, b)
+
+
+def second_reference(expr, point):
+    subs = {SYMBOLS[n]: sympy.Float(v, 30) for n, v in point.items()}
+    return {a: {b: complex(flat(sympy.diff(expr, SYMBOLS[a], SYMBOLS[b])).evalf(30, subs=subs)) for b in point}
+            for a in point}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much,
+                                                                 HealthCheck.too_slow])
+@given(programs, st.fixed_dictionaries({n: values for n in NAMES}))
+def test_generated_second_derivatives_agree_with_sympy(program, point):
+    text, expr = program
+    prog = parse(text)
+    used = {n: v for n, v in point.items() if n in prog.inputs}
+    prog.set(used)
+    try:
+        prog.run()
+        second = hessian(prog)
+    except AutodiffError:
+        assume(False)
+    reference_rows = second_reference(expr, used)
+    for a, row in second.items():
+        for b, value in row.items():
+            ref = reference_rows[a][b]
+            assume(abs(ref.imag) < 1e-12)
+            assert math.isclose(value, ref.real, rel_tol=1e-7, abs_tol=1e-7), (text, a, b, value, ref)
