@@ -380,9 +380,14 @@ def step_command(program, source_file, assignments, output_name, lr, steps, mini
               help="Differentiate with respect to these inputs only, e.g. x,y (default: every input).")
 @click.option("--order", type=click.IntRange(1, 2), default=1, show_default=True,
               help="2: the second derivatives d²out/dx dy of every pair of inputs (the Hessian), as a program.")
+@click.option("--expr", "as_expressions", is_flag=True,
+              help="One expression per input, intermediates written in (refused past 400 operations).")
+@click.option("--to", "target", type=click.Choice(["python", "latex"]), default=None,
+              help="python: one function using only math, returning (value, {input: gradient}); "
+                   "latex: the --expr form.")
 @click.option("--json", "as_json", is_flag=True,
               help="The statements as strict JSON: name, expression, kind, and the node each one is for.")
-def diff_command(program, source_file, assignments, output_name, wrt, order, as_json):
+def diff_command(program, source_file, assignments, output_name, wrt, order, as_expressions, target, as_json):
     """Print the derivative as a program in the language: the program's statements, then the
     backward pass from the output to the inputs, one statement per step, and d out / d X for
     every input X.
@@ -390,13 +395,25 @@ def diff_command(program, source_file, assignments, output_name, wrt, order, as_
     The printed program runs as it is: `autodiff diff P | autodiff eval -f - --output dL_da`
     gives eval's gradient of a. Inputs keep their values (defaults, or --set).
     """
+    from . import exporting
     from .deriving import derivative_program, hessian_program, write_derivative_json
 
     prog = load_program(program, source_file, assignments, output_name)
     names = [name.strip() for name in wrt.split(",") if name.strip()]
-    derivative = derivative_program(prog, names) if order == 1 else hessian_program(prog, names)
+    if order == 2:
+        if as_expressions or target or as_json:
+            raise AutodiffError("--order 2 prints the program form only")
+        sys.stdout.write(hessian_program(prog, names).text())
+        return
+    derivative = derivative_program(prog, names)
     if as_json:
         write_derivative_json(prog, derivative, sys.stdout)
+    elif target == "python":
+        sys.stdout.write(exporting.python_function(prog, derivative))
+    elif target == "latex":
+        sys.stdout.write(exporting.latex(derivative))
+    elif as_expressions:
+        sys.stdout.write(exporting.expression_text(derivative))
     else:
         sys.stdout.write(derivative.text())
 

@@ -35,13 +35,13 @@ class Op:
     """One operation: how to compute it, how to differentiate it, and what it is called."""
 
     __slots__ = ("name", "symbol", "arity", "forward", "derivative", "rule", "lesson", "meaning",
-                 "method", "reflected", "kink", "constant_right", "template", "written", "sympy")
+                 "method", "reflected", "kink", "constant_right", "template", "written", "sympy", "python", "latex")
 
     def __init__(self, name: str, symbol: str, arity: int, forward: Callable | None = None,
                  derivative: Callable | None = None, rule: tuple[str, ...] = (), lesson: str = "",
                  meaning: str = "", method: str | None = None, reflected: str | None = None,
                  kink: float | None = None, constant_right: Op | None = None, template: str = "",
-                 written: str = "", sympy: str = ""):
+                 written: str = "", sympy: str = "", python: str = "", latex: str = ""):
         self.name = name                # the grammar's alias, or the function's name in the language
         self.symbol = symbol            # what reports show
         self.arity = arity
@@ -57,6 +57,8 @@ class Op:
         self.template = template or _default_template(name, symbol, arity)     # in the language
         self.written = written or self.template     # an example in the language, for the README and tests
         self.sympy = sympy or self.template         # the same in SymPy's syntax: the tests' reference
+        self.python = python or (f"math.{name}(x)" if arity == 1 and not template else self.template)
+        self.latex = latex or rf"\operatorname{{{name}}}\left(x\right)"
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -65,9 +67,10 @@ class Op:
         """The local derivative with respect to input i, with x, y and o replaced by `names`."""
         return _RULE_NAME.sub(lambda m: names[m.group()], self.rule[i])
 
-    def applied_to(self, names: dict[str, str]) -> str:
-        """The op in the language, with x and y replaced by `names`: `t1 + t2`, `tanh(n)`."""
-        return _RULE_NAME.sub(lambda m: names[m.group()], self.template)
+    def applied_to(self, names: dict[str, str], form: str = "template") -> str:
+        """The op in the language (or in its `python` or `latex` form), with x and y replaced by
+        `names`: `t1 + t2`, `tanh(n)`."""
+        return _RULE_NAME.sub(lambda m: names[m.group()], getattr(self, form))
 
 
 _RULE_NAME = re.compile(r"\b[xyo]\b")
@@ -141,45 +144,53 @@ INPUT = Op("input", "input", 0)
 CONST = Op("const", "const", 0)
 
 ADD = Op("add", "+", 2, lambda x, y: x + y, lambda x, y, o: (1.0, 1.0), ("1", "1"),
-         "+ routes the gradient unchanged to both inputs", "sum", "__add__", "__radd__")
+         "+ routes the gradient unchanged to both inputs", "sum", "__add__", "__radd__", latex="x + y")
 SUB = Op("sub", "-", 2, lambda x, y: x - y, lambda x, y, o: (1.0, -1.0), ("1", "-1"),
-         "- routes the gradient to the left and its negative to the right", "difference", "__sub__", "__rsub__")
+         "- routes the gradient to the left and its negative to the right", "difference", "__sub__", "__rsub__",
+         latex="x - y")
 MUL = Op("mul", "*", 2, lambda x, y: x * y, lambda x, y, o: (y, x), ("y", "x"),
-         "* swaps in the other factor", "product", "__mul__", "__rmul__")
+         "* swaps in the other factor", "product", "__mul__", "__rmul__", latex=r"x \, y")
 DIV = Op("div", "/", 2, _div, lambda x, y, o: (1.0 / y, -o / y), ("1/y", "-o/y"),
-         "/ gives 1/y to the numerator and -o/y to the denominator", "quotient", "__truediv__", "__rtruediv__")
+         "/ gives 1/y to the numerator and -o/y to the denominator", "quotient", "__truediv__", "__rtruediv__",
+         latex=r"\frac{x}{y}")
 POW_CONSTANT_EXPONENT = Op(
     "pow_constant_exponent", "**", 2, _pow_constant_exponent, _d_pow, ("y*x**(y - 1)", "o*log(x)"),
     "** gives y*x**(y-1) to the base and o*log(x) to the exponent", "power with a constant exponent",
-    written="x**3", sympy="x**y")
+    written="x**3", sympy="x**y", python="math.pow(x, y)", latex="{x}^{y}")
 POW = Op("pow", "**", 2, _pow, _d_pow, ("y*x**(y - 1)", "o*log(x)"),
          "** gives y*x**(y-1) to the base and o*log(x) to the exponent", "power (also written ^)",
-         "__pow__", "__rpow__", constant_right=POW_CONSTANT_EXPONENT)
+         "__pow__", "__rpow__", constant_right=POW_CONSTANT_EXPONENT, python="math.pow(x, y)", latex="{x}^{y}")
 NEG = Op("neg", "neg", 1, lambda x: -x, lambda x, o: (-1.0,), ("-1",),
-         "neg flips the sign of the gradient", "negation", "__neg__", template="-x")
+         "neg flips the sign of the gradient", "negation", "__neg__", template="-x", latex="-x")
 TANH = Op("tanh", "tanh", 1, math.tanh, lambda x, o: (1.0 - o * o,), ("1 - o**2",),
-          "tanh gives 1 - o²", "hyperbolic tangent", "tanh")
-EXP = Op("exp", "exp", 1, math.exp, lambda x, o: (o,), ("o",), "exp gives its own output", "e to the x", "exp")
-LOG = Op("log", "log", 1, _log, lambda x, o: (1.0 / x,), ("1/x",), "log gives 1/x", "natural logarithm", "log")
+          "tanh gives 1 - o²", "hyperbolic tangent", "tanh",
+          latex=r"\tanh\left(x\right)")
+EXP = Op("exp", "exp", 1, math.exp, lambda x, o: (o,), ("o",), "exp gives its own output", "e to the x", "exp",
+         latex="e^{x}")
+LOG = Op("log", "log", 1, _log, lambda x, o: (1.0 / x,), ("1/x",), "log gives 1/x", "natural logarithm", "log",
+         latex=r"\ln\left(x\right)")
 SQRT = Op("sqrt", "sqrt", 1, _sqrt, lambda x, o: (0.5 / o,), ("1/(2*o)",),
-          "sqrt gives 1/(2·o)", "square root", "sqrt")
+          "sqrt gives 1/(2·o)", "square root", "sqrt", latex=r"\sqrt{x}")
 RELU = Op("relu", "relu", 1, lambda x: x if x > 0.0 else 0.0, lambda x, o: (_step(x),), ("step(x)",),
           "relu passes the gradient where x > 0 and blocks it elsewhere", "max(x, 0)", "relu", kink=0.0,
-          sympy="Max(x, 0)")
+          sympy="Max(x, 0)", python="(x if x > 0.0 else 0.0)")
 SIGMOID = Op("sigmoid", "sigmoid", 1, _sigmoid, lambda x, o: (o * (1.0 - o),), ("o*(1 - o)",),
              "sigmoid gives o·(1 - o)", "1/(1 + exp(-x))", "sigmoid",
-             sympy="1/(1 + exp(-x))")
-SIN = Op("sin", "sin", 1, math.sin, lambda x, o: (math.cos(x),), ("cos(x)",), "sin gives cos(x)", "sine", "sin")
+             sympy="1/(1 + exp(-x))", latex=r"\sigma\left(x\right)",
+             python="(1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else math.exp(x) / (1.0 + math.exp(x)))")
+SIN = Op("sin", "sin", 1, math.sin, lambda x, o: (math.cos(x),), ("cos(x)",), "sin gives cos(x)", "sine", "sin",
+         latex=r"\sin\left(x\right)")
 COS = Op("cos", "cos", 1, math.cos, lambda x, o: (-math.sin(x),), ("-sin(x)",), "cos gives -sin(x)", "cosine",
-         "cos")
+         "cos", latex=r"\cos\left(x\right)")
 ABS = Op("abs", "abs", 1, abs, lambda x, o: (_sign(x),), ("sign(x)",),
          "abs gives the sign of x (0 at 0)", "absolute value", "__abs__", kink=0.0,
-         sympy="Abs(x)")
+         sympy="Abs(x)", python="abs(x)", latex=r"\left|x\right|")
 SIGN = Op("sign", "sign", 1, _sign, lambda x, o: (0.0,), ("0",),
-          "sign is flat: it passes no gradient", "1 for x > 0, -1 for x < 0, 0 at 0", "sign", kink=0.0)
+          "sign is flat: it passes no gradient", "1 for x > 0, -1 for x < 0, 0 at 0", "sign", kink=0.0,
+          python="(1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0)")
 STEP = Op("step", "step", 1, _step, lambda x, o: (0.0,), ("0",),
           "step is flat: it passes no gradient", "1 for x > 0, else 0 (relu's derivative)", "step", kink=0.0,
-          sympy="Piecewise((1, x > 0), (0, True))")
+          sympy="Piecewise((1, x > 0), (0, True))", python="(1.0 if x > 0.0 else 0.0)")
 
 OPERATORS = {op.name: op for op in (ADD, SUB, MUL, DIV, POW, NEG)}     # by the grammar's alias
 FUNCTIONS = {op.name: op for op in (TANH, EXP, LOG, SQRT, RELU, SIGMOID, SIN, COS, ABS, SIGN, STEP)}

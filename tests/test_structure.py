@@ -10,7 +10,7 @@ LAYERS = [
     {"engine", "expressions"},
     {"program"},
     {"parsing", "reports", "drawing", "writing"},
-    {"checking", "explaining", "stepping", "deriving"},
+    {"checking", "explaining", "stepping", "deriving", "exporting"},
     {"cli"},
     {"__main__"},
 ]
