@@ -40,6 +40,7 @@ class AutodiffGroup(click.Group):
 def add_option_hints(exc: AutodiffError) -> None:
     """The library's errors name no options; here they learn which of ours would help."""
     from .drawing import GraphTooLargeError, RenderError
+    from .exporting import ExpressionTooLargeError
     from .stepping import StepLeftDomainError
 
     if isinstance(exc, MissingInputsError):
@@ -49,6 +50,8 @@ def add_option_hints(exc: AutodiffError) -> None:
         exc.hint = "raise --max-nodes, or write DOT text with -o graph.dot"
     elif isinstance(exc, RenderError) and "not installed" in exc.message:
         exc.hint += "; or write DOT text with -o graph.dot"
+    elif isinstance(exc, ExpressionTooLargeError):
+        exc.hint = "leave out --expr (and --to latex): the program form names shared values instead"
     elif isinstance(exc, StepLeftDomainError):
         exc.hint = f"the last good point (after step {exc.step - 1}) is: {set_arguments(exc.point)}"
 

@@ -17,6 +17,10 @@ from .program import Program
 EXPR_LIMIT = 400            # operations in an expression written out in full; past this, the program form
 
 
+class ExpressionTooLargeError(AutodiffError):
+    """A derivative that would swell if written as one expression."""
+
+
 def expressions(derivative: Derivative) -> dict[str, Expression]:
     """Each input's gradient as one expression, every named intermediate written in (what SymPy's
     diff shows); refused past EXPR_LIMIT operations, where sharing is what keeps it small."""
@@ -28,9 +32,9 @@ def expressions(derivative: Derivative) -> dict[str, Expression]:
             continue
         expanded = _substitute(statement.expression, known)
         if _size(expanded) > EXPR_LIMIT:
-            raise AutodiffError(f"the derivative written as one expression would have more than {EXPR_LIMIT} "
-                                "operations (every shared value copied where it is used)",
-                                hint="the program form names shared values instead: leave out --expr")
+            raise ExpressionTooLargeError(f"the derivative written as one expression would have more than "
+                                          f"{EXPR_LIMIT} operations (every shared value copied where it is used)",
+                                          hint="the program form names shared values instead, and stays small")
         known[statement.name] = expanded
         if statement.name in gradient_of:
             result[gradient_of[statement.name]] = expanded
