@@ -154,10 +154,54 @@ def check_gradients(program: Program, *, nodes: str = "inputs", inputs: Sequence
     return CheckReport(checks, skipped, rtol, atol, points)
 
 
+def check_second_derivatives(program: Program, *, inputs: Sequence[str] | None = None, h: float | None = None,
+                             method: str = "central", rtol: float = RTOL, atol: float = ATOL,
+                             per_input_limit: int = PER_INPUT_LIMIT,
+                             on_check: Callable[[int], None] | None = None) -> CheckReport:
+    """Each second derivative d² out / da db (from the derivative program, by reverse mode over
+    reverse mode) against the finite difference of the gradient d out / da as b is nudged."""
+    from .deriving import hessian
+
+    if method not in METHODS:
+        raise AutodiffError(f"unknown method {method!r}; use one of: {', '.join(METHODS)}")
+    targets, _ = _targets(program, "inputs", inputs, per_input_limit)
+    names = [program.nodes[i].label for i in targets]
+    program.run()
+    point = {name: node.data for name, node in program.inputs.items()}
+    gradient = program.grad
+    analytic = hessian(program, names)
+    out = program.output_name or program.output.label or "out"
+    settings = _Settings(h, method, rtol, atol, [n for n in program.nodes if n.op.kink is not None])
+    checks = []
+    counter = _counter(on_check)
+    for b in names:
+        node = program.inputs[b]
+        for a in names:
+            def nudge(t: float, node: Value = node, x: float = point[b], a: str = a) -> float | None:
+                node.data = x + t
+                try:
+                    program.run()
+                except AutodiffError:
+                    return None
+                return program.grad[a]
+
+            def restore(node: Value = node, x: float = point[b]) -> None:
+                node.data = x
+                program.run()
+
+            label = f"d²{out}/d{a} d{b}"
+            checks.append(_check(program, 0, node, label, point[b], analytic[a][b], nudge, restore,
+                                 _steps(point[b], settings.h), settings, f0=gradient[a]))
+            counter()
+    return CheckReport(checks, 0, rtol, atol, [point])
+
+
 def planned_checks(program: Program, *, nodes: str = "inputs", inputs: Sequence[str] | None = None,
-                   samples: int = 0, per_input_limit: int = PER_INPUT_LIMIT) -> int:
-    """How many checks `check_gradients` will make with these options (for a progress bar)."""
+                   samples: int = 0, order: int = 1, per_input_limit: int = PER_INPUT_LIMIT) -> int:
+    """How many checks `check_gradients` (or, order 2, `check_second_derivatives`) will make."""
     targets, direction = _targets(program, nodes, inputs, per_input_limit)
+    if order == 2:
+        return len(targets) ** 2
     return (len(targets) + direction) * (samples + 1)
 
 
@@ -249,10 +293,12 @@ def _check_direction(program: Program, sample: int, rng: random.Random, settings
 
 def _check(program: Program, sample: int, node: Value | None, label: str, at: float | None, analytic: float,
            nudge: Callable[[float], float | None], restore: Callable[[], None], steps: list[float],
-           settings: _Settings) -> GradientCheck:
-    """Estimate with each step in turn until one agrees; keeps the closest."""
+           settings: _Settings, f0: float | None = None) -> GradientCheck:
+    """Estimate with each step in turn until one agrees; keeps the closest.  `nudge(t)` returns the
+    function's value with the variable moved by t; `f0` is its value at the point (by default the
+    program's output)."""
     best = None
-    f0 = program.output.data
+    f0 = program.output.data if f0 is None else f0
     for step in steps:
         numeric, used, crossed = _estimate(f0, nudge, step, settings)
         check = GradientCheck(sample, node, label, at, analytic, numeric, used, step)

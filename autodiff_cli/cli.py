@@ -276,12 +276,14 @@ def main() -> None:
               help="Also check at N random points: each input x drawn from x ± 0.5·max(1,|x|); "
                    "ends with each gradient's worst error and where.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --samples and the random direction.")
+@click.option("--order", type=click.IntRange(1, 2), default=1, show_default=True,
+              help="2: check the second derivatives (eval --hessian) against differences of the gradient.")
 @rows_options
 @click.option("--precision", default=10, show_default=True, type=click.IntRange(1, 17),
               help="Significant digits shown in the table (JSON always has full precision).")
 @click.option("--json", "as_json", is_flag=True, help="Strict JSON: ok, counts, one entry per gradient.")
 def check_command(program, source_file, assignments, output_name, nodes, input_names, method, h, rtol, atol, samples, seed,
-                  rows, all_rows, precision, as_json):
+                  order, rows, all_rows, precision, as_json):
     """Compare backprop's gradients with finite differences; exit 1 if any differ.
 
     A gradient passes when |analytic - numeric| <= atol + rtol·|numeric|, plus,
@@ -293,17 +295,25 @@ def check_command(program, source_file, assignments, output_name, nodes, input_n
     leaves an op's domain it is `unverifiable`; a nudge that leaves it on one
     side falls back to a one-sided difference.
     """
-    from .checking import check_gradients, planned_checks, write_check_json, write_check_table
+    from .checking import (check_gradients, check_second_derivatives, planned_checks, write_check_json,
+                           write_check_table)
     from .reports import progress_bar
 
     if h is not None and not h > 0:
         raise AutodiffError(f"--h must be a positive number, not {h}")
+    if order == 2 and (nodes != "inputs" or samples):
+        raise AutodiffError("--order 2 checks the inputs' second derivatives at the given point: "
+                            "no --nodes all, no --samples")
     prog = load_program(program, source_file, assignments, output_name)
     names = [name.strip() for name in input_names.split(",") if name.strip()]
-    options = dict(nodes=nodes, inputs=names, h=h, method=method, rtol=rtol, atol=atol, samples=samples, seed=seed)
-    planned = planned_checks(prog, nodes=nodes, inputs=names, samples=samples)
+    planned = planned_checks(prog, nodes=nodes, inputs=names, samples=samples, order=order)
     with progress_bar(planned, terminal(sys.stderr), "checking", minimum=50) as on_check:
-        report = check_gradients(prog, on_check=on_check, **options)
+        if order == 2:
+            report = check_second_derivatives(prog, inputs=names, h=h, method=method, rtol=rtol, atol=atol,
+                                              on_check=on_check)
+        else:
+            report = check_gradients(prog, nodes=nodes, inputs=names, h=h, method=method, rtol=rtol, atol=atol,
+                                     samples=samples, seed=seed, on_check=on_check)
     if as_json:
         write_check_json(report, sys.stdout)
     else:

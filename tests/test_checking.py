@@ -186,3 +186,23 @@ def test_ten_thousand_inputs_are_checked_in_seconds_not_minutes(run, tmp_path):
     result = run("check", "-f", path, *settings, "--json")
     data = json.loads(result.stdout)
     assert result.exit_code == 0 and data["passed"] == 101 and data["checks"][-1]["id"] is None
+
+
+def test_second_derivatives_are_checked_against_differences_of_the_gradient(run):
+    result = run("check", "x**3*y + tanh(x*y)", "-s", "x=0.7", "-s", "y=1.3", "--order", "2", "--json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0 and data["passed"] == 4
+    assert [c["label"] for c in data["checks"]] == ["d²out/dx dx", "d²out/dy dx", "d²out/dx dy", "d²out/dy dy"]
+    assert run("check", "x*y", "-s", "x=1", "-s", "y=1", "--order", "2", "--samples", "3").exit_code == 2
+
+
+def test_a_wrong_second_derivative_fails(monkeypatch):
+    """tanh's rule text drives the derivative program; a wrong rule gives a wrong Hessian."""
+    from autodiff_cli import deriving
+    from autodiff_cli.checking import check_second_derivatives
+
+    monkeypatch.setattr(ops.TANH, "rule", ("1 + o**2",))
+    monkeypatch.setattr(ops.TANH, "derivative", lambda x, o: (1.0 + o * o,))
+    monkeypatch.setattr(deriving, "_RULES", {})
+    report = check_second_derivatives(parse("x = 0.5; tanh(x)"))
+    assert not report.ok
