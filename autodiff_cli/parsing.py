@@ -51,7 +51,11 @@ def as_power(word: str) -> str:
 class GraphBuilder:
     """Lark inline-transformer callbacks that build `Value` nodes while parsing."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str = ""):
+        self.reset(text)
+
+    def reset(self, text: str) -> None:
+        """Ready to build the graph of `text` (one builder serves every parse: see `_parser`)."""
         self.text = text
         self.created: list[Value] = []          # creation order, which is topological
         self.inputs: dict[str, Value] = {}
@@ -268,9 +272,9 @@ def parse(text: str, grammar: str | None = None, output: str | None = None, keep
     """
     if len(text) > LARGE_PROGRAM:
         refuse_garbage(text)
-    builder = GraphBuilder(text)
-    parser, unexpected_input = _parser(builder, grammar)
-    with _collector_paused():
+    parser, builder, unexpected_input = _parser(grammar)
+    builder.reset(text)
+    with _collector_paused(), _released(builder):
         try:
             result = parser.parse(join_lines_in_parentheses(text))
         except unexpected_input as exc:
@@ -351,11 +355,23 @@ def _first_unopened(code: str) -> int:
     raise ValueError("every ')' is opened")
 
 
-def _parser(builder: GraphBuilder, grammar: str | None):
-    if grammar is None:
-        return lark_standalone.Lark_StandAlone(transformer=builder), lark_standalone.UnexpectedInput
-    import lark
-    return lark.Lark(grammar, parser="lalr", lexer="contextual", transformer=builder), lark.UnexpectedInput
+_GENERATED: list[tuple] = []
+
+
+def _parser(grammar: str | None) -> tuple:
+    """The parser for `grammar`, its builder and its error type.  The generated parser (grammar
+    None) is made once: loading Lark's tables takes about 3 ms, far more than parsing a small
+    program (a rule, a value given on the command line); its builder is reset for every parse, so
+    parsing is not reentrant.  Another grammar gets a new parser each time, built by `lark`."""
+    if grammar is not None:
+        import lark
+        builder = GraphBuilder()
+        return lark.Lark(grammar, parser="lalr", lexer="contextual", transformer=builder), builder, lark.UnexpectedInput
+    if not _GENERATED:
+        builder = GraphBuilder()
+        _GENERATED.append((lark_standalone.Lark_StandAlone(transformer=builder), builder,
+                           lark_standalone.UnexpectedInput))
+    return _GENERATED[0]
 
 
 def evaluate(program: str, values: Mapping[str, float] | None = None, **kwargs: float) -> Program:
@@ -393,6 +409,15 @@ def join_lines_in_parentheses(text: str) -> str:
             pieces += (text[copied:match.start()], " " * len(char))
             copied = match.end()
     return "".join(pieces) + text[copied:] if pieces else text
+
+
+@contextmanager
+def _released(builder: GraphBuilder) -> Iterator[None]:
+    """The builder lets go of the graph when the parse ends, so a finished program is its only owner."""
+    try:
+        yield
+    finally:
+        builder.reset("")
 
 
 @contextmanager

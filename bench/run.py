@@ -222,6 +222,52 @@ def sympy_one(shape: str, size: int) -> None:
     print(time.perf_counter() - start, len(grads))
 
 
+def sympy_diff_one(shape: str, size: int) -> None:
+    """Child process: what a user would otherwise run, SymPy's diff for every input then cse;
+    prints the seconds and the size of the printed result."""
+    import sympy
+
+    prog = parse(shapes.program(shape, size))
+    start = time.perf_counter()
+    expr, symbols = shapes.sympy_expression(prog)
+    replacements, reduced = sympy.cse([expr.diff(s) for s in symbols.values()])
+    seconds = time.perf_counter() - start
+    printed = "\n".join(f"{name} = {value}" for name, value in replacements) + "\n" + "\n".join(map(str, reduced))
+    print(seconds, len(printed))
+
+
+def diff_comparison(sizes: list[int], cap: float) -> None:
+    """autodiff diff (parse, derivative program, text) against SymPy's diff + cse, in time and printed size."""
+    from autodiff_cli.deriving import derivative_program
+
+    rows = []
+    for shape in shapes.SHAPES:
+        for size in sizes:
+            text = shapes.program(shape, size)
+            start = time.perf_counter()
+            printed = derivative_program(parse(text)).text()
+            ours = time.perf_counter() - start
+            try:
+                done = subprocess.run([sys.executable, __file__, "--sympy-diff-one", shape, str(size)],
+                                      capture_output=True, text=True, timeout=cap)
+                if done.returncode == 0:
+                    theirs, their_size = float(done.stdout.split()[0]), int(done.stdout.split()[1])
+                    note = ""
+                else:
+                    theirs, their_size = None, None
+                    note = (done.stderr.strip().splitlines() or ["crashed"])[-1][:50]
+            except subprocess.TimeoutExpired:
+                theirs, their_size, note = None, None, f"over the {cap:.0f} s cap"
+            nodes = len(parse(text).nodes)
+            rows.append([shape, nodes, f"{ours:.4f}", "-" if theirs is None else f"{theirs:.3f}",
+                         "-" if theirs is None else f"{theirs / ours:.0f}x", len(printed),
+                         "-" if their_size is None else their_size, note])
+            if theirs is None:
+                break
+    table("diff: our derivative program against SymPy's diff for every input + cse (time; printed characters)",
+          ["shape", "nodes", "ours (s)", "sympy (s)", "sympy/ours", "our chars", "sympy chars", "note"], rows)
+
+
 def sympy_comparison(sizes: list[int], cap: float) -> None:
     try:
         import sympy  # noqa: F401
@@ -289,20 +335,26 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15, help="start-up runs per command")
     parser.add_argument("--sympy-cap", type=float, default=60.0, help="seconds SymPy may take per size")
     parser.add_argument("--sympy-one", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--sympy-diff-one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sympy_one:
         sympy_one(args.sympy_one[0], int(args.sympy_one[1]))
+        return
+    if args.sympy_diff_one:
+        sympy_diff_one(args.sympy_diff_one[0], int(args.sympy_diff_one[1]))
         return
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}")
     if args.quick:
         startup(2)
         throughput([300, 1000], 1)
         sympy_comparison([10, 30], 30)
+        diff_comparison([10, 30], 30)
         memory([1000])
         return
     startup(args.runs)
     throughput([10 ** 3, 10 ** 4, 10 ** 5] + ([10 ** 6] if args.big else []), 3)
     sympy_comparison([30, 10 ** 2, 10 ** 3, 10 ** 4], args.sympy_cap)
+    diff_comparison([10, 10 ** 2, 10 ** 3, 10 ** 4], args.sympy_cap)
     memory([10 ** 5] + ([10 ** 6] if args.big else []))
 
 
