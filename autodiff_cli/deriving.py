@@ -52,9 +52,10 @@ class Statement:
     kind: str                   # "input" (a default value), "forward", "adjoint" or "gradient"
     of: Value | None            # the node whose value (forward) or adjoint this is
     comment: str = ""
+    rendered: str = ""          # the expression as text, when it is already known
 
     def text(self) -> str:
-        value = render(self.expression)
+        value = self.rendered or render(self.expression)
         if self.kind == "forward" and self.expression[0] == "num":
             value = f"({value})"            # `k = (5)` names a constant; `k = 5` would declare an input
         line = f"{self.name} = {value}"
@@ -193,8 +194,9 @@ def _forward(program: Program, names: list[str | None], refs: list[Expression | 
                 continue
             refs[i] = name(names[i])
             source = program.label(node)
-            comment = "" if not source or source == names[i] or same_text(source, render(expression)) else source
-            yield Statement(names[i], expression, "forward", node, comment)
+            rendered = render(expression)
+            comment = "" if not source or source == names[i] or same_text(source, rendered) else source
+            yield Statement(names[i], expression, "forward", node, comment, rendered)
     output = program.output
     if names[output.index] != out:                  # `2`, or `y = x`: the output still gets its statement
         yield Statement(out, refs[output.index], "forward", output)
