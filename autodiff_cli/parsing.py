@@ -306,7 +306,7 @@ def refuse_garbage(text: str) -> None:
     parenthesis, or after an operator that ends the program, either of which
     may come after the first error Lark would have found).
     """
-    code = _COMMENT.sub(lambda m: " " * len(m.group()), text) if "#" in text else text
+    code = _without_comments(text)
     opens, closes = code.count("("), code.count(")")
     if opens > closes:
         raise SourceError("'(' is never closed", text, _innermost_unclosed(code))
@@ -322,6 +322,11 @@ def refuse_garbage(text: str) -> None:
         raise _operand_expected(text, trailing.start(1))
 
 
+def _without_comments(text: str) -> str:
+    """The text with each comment blanked out, every position kept."""
+    return _COMMENT.sub(lambda m: " " * len(m.group()), text) if "#" in text else text
+
+
 def _operand_expected(text: str, pos: int) -> SourceError:
     found = ("end of the program" if pos == len(text) else
              "end of the line" if text[pos] == "\n" else repr(text[pos]))
@@ -330,29 +335,26 @@ def _operand_expected(text: str, pos: int) -> SourceError:
 
 def _innermost_unclosed(code: str) -> int:
     """The last '(' that no ')' closes (there is one: more open than close)."""
-    depth = 0
-    for i in range(len(code) - 1, -1, -1):
-        char = code[i]
-        if char == ")":
-            depth += 1
-        elif char == "(":
-            if depth == 0:
-                return i
-            depth -= 1
-    raise ValueError("every '(' is closed")
+    return _unmatched(code, "(", ")", range(len(code) - 1, -1, -1))
 
 
 def _first_unopened(code: str) -> int:
     """The first ')' that closes no '(' (there is one: more close than open)."""
+    return _unmatched(code, ")", "(", range(len(code)))
+
+
+def _unmatched(code: str, wanted: str, other: str, positions: range) -> int:
+    """Scanning `positions`, the first `wanted` parenthesis that no `other` seen before it pairs with."""
     depth = 0
-    for i, char in enumerate(code):
-        if char == "(":
+    for i in positions:
+        char = code[i]
+        if char == other:
             depth += 1
-        elif char == ")":
+        elif char == wanted:
             if depth == 0:
                 return i
             depth -= 1
-    raise ValueError("every ')' is opened")
+    raise ValueError(f"every {wanted!r} is matched")
 
 
 _GENERATED: list[tuple] = []
@@ -515,14 +517,11 @@ def _hint(text: str, pos: int) -> str:
 
 
 def _unclosed_paren(text: str) -> int | None:
-    """The position of the innermost '(' left open, ignoring comments."""
-    stack: list[int] = []
-    for match in _PARENTHESES_COMMENTS_NEW_LINES.finditer(text):
-        if match.group() == "(":
-            stack.append(match.start())
-        elif match.group() == ")" and stack:
-            stack.pop()
-    return stack[-1] if stack else None
+    """The position of the innermost '(' left open, ignoring comments; None if there is none."""
+    try:
+        return _innermost_unclosed(_without_comments(text))
+    except ValueError:
+        return None
 
 
 def _where(text: str, pos: int) -> str:
