@@ -12,6 +12,7 @@ and the passes are plain loops, so graphs a million nodes deep work.
 from __future__ import annotations
 
 import math
+from operator import attrgetter
 from typing import Iterable, Sequence
 
 from . import ops
@@ -115,23 +116,40 @@ def topological_order(root: Value) -> list[Value]:
 
 
 def forward(order: Iterable[Value]) -> None:
-    """Recompute `data` of every computed node, in topological order."""
-    isfinite = math.isfinite
+    """Recompute `data` of every computed node, in topological order.
+
+    Finiteness is checked once for the whole pass (a sum of every value is
+    finite only if each value is), and only a pass that fails it looks for the
+    first node that overflowed: the loop itself stays as plain as the lecture's.
+    """
+    nodes = order if isinstance(order, list) else list(order)
     node = None
     try:
-        for node in order:
+        for node in nodes:
             inputs = node.inputs
             if not inputs:
                 continue
             if len(inputs) == 1:
-                out = node.op.forward(inputs[0].data)
+                node.data = node.op.forward(inputs[0].data)
             else:
-                out = node.op.forward(inputs[0].data, inputs[1].data)
-            if not isfinite(out):
-                raise OverflowError("the result is too large for a float")
-            node.data = out
+                node.data = node.op.forward(inputs[0].data, inputs[1].data)
     except (ArithmeticError, ValueError) as exc:
+        overflowed = _first_not_finite(nodes[:nodes.index(node)], "data")
+        if overflowed is not None:          # an op refused an infinity that an earlier node produced
+            raise NumericError(overflowed, "the result is too large for a float") from None
         raise NumericError(node, _reason(exc)) from None
+    if not math.isfinite(sum(map(_DATA, nodes))):
+        overflowed = _first_not_finite(nodes, "data")
+        if overflowed is not None:
+            raise NumericError(overflowed, "the result is too large for a float")
+
+
+_DATA, _GRAD = attrgetter("data"), attrgetter("grad")
+
+
+def _first_not_finite(nodes: Sequence[Value], field: str) -> Value | None:
+    isfinite = math.isfinite
+    return next((node for node in nodes if not isfinite(getattr(node, field))), None)
 
 
 def backward(order: Sequence[Value]) -> None:
@@ -152,7 +170,7 @@ def backward(order: Sequence[Value]) -> None:
             g = node.grad
             if len(inputs) == 1:
                 x = inputs[0]
-                x.grad += g * node.op.derivative(x.data, node.data)[0]
+                x.grad += g * node.op.derivative(x.data, node.data)
             else:
                 x, y = inputs
                 dx, dy = node.op.derivative(x.data, y.data, node.data)
@@ -160,22 +178,22 @@ def backward(order: Sequence[Value]) -> None:
                 y.grad += g * dy
     except (ArithmeticError, ValueError) as exc:
         raise NumericError(node, _reason(exc)) from None
-    isfinite = math.isfinite
-    if not all(isfinite(node.grad) for node in order):
+    if not math.isfinite(sum(map(_GRAD, order))):
         _mark_undefined(order)
 
 
 def _mark_undefined(order: Sequence[Value]) -> None:
     """Set to None the gradients that do not exist; raise on any that overflowed.
 
-    An undefined local derivative is a NaN, and NaN spreads to every node below
-    it; a NaN anywhere else comes from inf - inf, an overflow.
+    An undefined local derivative is a NaN (only ops marked `partial` in the op
+    table have one), and NaN spreads to every node below it; a NaN anywhere
+    else comes from inf - inf, an overflow.
     """
     undefined = set()                       # ids, for membership only
     for node in reversed(order):
         if id(node) in undefined:
             undefined.update(id(x) for x in node.inputs)
-        else:
+        elif node.op.partial:
             for x, local in zip(node.inputs, local_derivatives(node)):
                 if local is None:
                     undefined.add(id(x))
@@ -192,6 +210,8 @@ def local_derivatives(node: Value) -> tuple[float | None, ...]:
     if not node.inputs:
         return ()
     local = node.op.derivative(*(x.data for x in node.inputs), node.data)
+    if len(node.inputs) == 1:
+        local = (local,)
     return tuple(None if math.isnan(d) else d for d in local)
 
 

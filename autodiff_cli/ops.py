@@ -15,7 +15,8 @@ Conventions (documented in the README):
   a short reason when the value *or its derivative* leaves the real numbers
   (so `sqrt(0)` is refused: its derivative is infinite).
 - `derivative(*xs, out)` returns the local derivative with respect to each
-  input, as a tuple.  `UNDEFINED` (a NaN) marks one that does not exist at
+  input: a float for a unary op, a tuple for a binary one (as the engine's
+  loops want them; `engine.local_derivatives` gives a tuple for either).  `UNDEFINED` (a NaN) marks one that does not exist at
   this point while the value does (the exponent of a negative base); the
   engine reports such a gradient as undefined, never as a number.
 - `rule` is the same derivative as text in the language, in terms of `x`,
@@ -35,13 +36,14 @@ class Op:
     """One operation: how to compute it, how to differentiate it, and what it is called."""
 
     __slots__ = ("name", "symbol", "arity", "forward", "derivative", "rule", "lesson", "meaning",
-                 "method", "reflected", "kink", "constant_right", "template", "written", "sympy", "python", "latex")
+                 "method", "reflected", "kink", "constant_right", "template", "written", "sympy", "python", "latex",
+                 "partial")
 
     def __init__(self, name: str, symbol: str, arity: int, forward: Callable | None = None,
                  derivative: Callable | None = None, rule: tuple[str, ...] = (), lesson: str = "",
                  meaning: str = "", method: str | None = None, reflected: str | None = None,
                  kink: float | None = None, constant_right: Op | None = None, template: str = "",
-                 written: str = "", sympy: str = "", python: str = "", latex: str = ""):
+                 written: str = "", sympy: str = "", python: str = "", latex: str = "", partial: bool = False):
         self.name = name                # the grammar's alias, or the function's name in the language
         self.symbol = symbol            # what reports show
         self.arity = arity
@@ -59,6 +61,7 @@ class Op:
         self.sympy = sympy or self.template         # the same in SymPy's syntax: the tests' reference
         self.python = python or (f"math.{name}(x)" if arity == 1 and not template else self.template)
         self.latex = latex or rf"\operatorname{{{name}}}\left(x\right)"
+        self.partial = partial          # a derivative may be UNDEFINED where the value exists
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -156,39 +159,40 @@ DIV = Op("div", "/", 2, _div, lambda x, y, o: (1.0 / y, -o / y), ("1/y", "-o/y")
 POW_CONSTANT_EXPONENT = Op(
     "pow_constant_exponent", "**", 2, _pow_constant_exponent, _d_pow, ("y*x**(y - 1)", "o*log(x)"),
     "** gives y*x**(y-1) to the base and o*log(x) to the exponent", "power with a constant exponent",
-    written="x**3", sympy="x**y", python="math.pow(x, y)", latex="{x}^{y}")
+    written="x**3", sympy="x**y", python="math.pow(x, y)", latex="{x}^{y}", partial=True)
 POW = Op("pow", "**", 2, _pow, _d_pow, ("y*x**(y - 1)", "o*log(x)"),
          "** gives y*x**(y-1) to the base and o*log(x) to the exponent", "power (also written ^)",
-         "__pow__", "__rpow__", constant_right=POW_CONSTANT_EXPONENT, python="math.pow(x, y)", latex="{x}^{y}")
-NEG = Op("neg", "neg", 1, lambda x: -x, lambda x, o: (-1.0,), ("-1",),
+         "__pow__", "__rpow__", constant_right=POW_CONSTANT_EXPONENT, python="math.pow(x, y)", latex="{x}^{y}",
+         partial=True)
+NEG = Op("neg", "neg", 1, lambda x: -x, lambda x, o: -1.0, ("-1",),
          "neg flips the sign of the gradient", "negation", "__neg__", template="-x", latex="-x")
-TANH = Op("tanh", "tanh", 1, math.tanh, lambda x, o: (1.0 - o * o,), ("1 - o**2",),
+TANH = Op("tanh", "tanh", 1, math.tanh, lambda x, o: 1.0 - o * o, ("1 - o**2",),
           "tanh gives 1 - o²", "hyperbolic tangent", "tanh",
           latex=r"\tanh\left(x\right)")
-EXP = Op("exp", "exp", 1, math.exp, lambda x, o: (o,), ("o",), "exp gives its own output", "e to the x", "exp",
+EXP = Op("exp", "exp", 1, math.exp, lambda x, o: o, ("o",), "exp gives its own output", "e to the x", "exp",
          latex="e^{x}")
-LOG = Op("log", "log", 1, _log, lambda x, o: (1.0 / x,), ("1/x",), "log gives 1/x", "natural logarithm", "log",
+LOG = Op("log", "log", 1, _log, lambda x, o: 1.0 / x, ("1/x",), "log gives 1/x", "natural logarithm", "log",
          latex=r"\ln\left(x\right)")
-SQRT = Op("sqrt", "sqrt", 1, _sqrt, lambda x, o: (0.5 / o,), ("1/(2*o)",),
+SQRT = Op("sqrt", "sqrt", 1, _sqrt, lambda x, o: 0.5 / o, ("1/(2*o)",),
           "sqrt gives 1/(2·o)", "square root", "sqrt", latex=r"\sqrt{x}")
-RELU = Op("relu", "relu", 1, lambda x: x if x > 0.0 else 0.0, lambda x, o: (_step(x),), ("step(x)",),
+RELU = Op("relu", "relu", 1, lambda x: x if x > 0.0 else 0.0, lambda x, o: _step(x), ("step(x)",),
           "relu passes the gradient where x > 0 and blocks it elsewhere", "max(x, 0)", "relu", kink=0.0,
           sympy="Max(x, 0)", python="(x if x > 0.0 else 0.0)")
-SIGMOID = Op("sigmoid", "sigmoid", 1, _sigmoid, lambda x, o: (o * (1.0 - o),), ("o*(1 - o)",),
+SIGMOID = Op("sigmoid", "sigmoid", 1, _sigmoid, lambda x, o: o * (1.0 - o), ("o*(1 - o)",),
              "sigmoid gives o·(1 - o)", "1/(1 + exp(-x))", "sigmoid",
              sympy="1/(1 + exp(-x))", latex=r"\sigma\left(x\right)",
              python="(1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else math.exp(x) / (1.0 + math.exp(x)))")
-SIN = Op("sin", "sin", 1, math.sin, lambda x, o: (math.cos(x),), ("cos(x)",), "sin gives cos(x)", "sine", "sin",
+SIN = Op("sin", "sin", 1, math.sin, lambda x, o: math.cos(x), ("cos(x)",), "sin gives cos(x)", "sine", "sin",
          latex=r"\sin\left(x\right)")
-COS = Op("cos", "cos", 1, math.cos, lambda x, o: (-math.sin(x),), ("-sin(x)",), "cos gives -sin(x)", "cosine",
+COS = Op("cos", "cos", 1, math.cos, lambda x, o: -math.sin(x), ("-sin(x)",), "cos gives -sin(x)", "cosine",
          "cos", latex=r"\cos\left(x\right)")
-ABS = Op("abs", "abs", 1, abs, lambda x, o: (_sign(x),), ("sign(x)",),
+ABS = Op("abs", "abs", 1, abs, lambda x, o: _sign(x), ("sign(x)",),
          "abs gives the sign of x (0 at 0)", "absolute value", "__abs__", kink=0.0,
          sympy="Abs(x)", python="abs(x)", latex=r"\left|x\right|")
-SIGN = Op("sign", "sign", 1, _sign, lambda x, o: (0.0,), ("0",),
+SIGN = Op("sign", "sign", 1, _sign, lambda x, o: 0.0, ("0",),
           "sign is flat: it passes no gradient", "1 for x > 0, -1 for x < 0, 0 at 0", "sign", kink=0.0,
           python="(1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0)")
-STEP = Op("step", "step", 1, _step, lambda x, o: (0.0,), ("0",),
+STEP = Op("step", "step", 1, _step, lambda x, o: 0.0, ("0",),
           "step is flat: it passes no gradient", "1 for x > 0, else 0 (relu's derivative)", "step", kink=0.0,
           sympy="Piecewise((1, x > 0), (0, True))", python="(1.0 if x > 0.0 else 0.0)")
 

@@ -81,7 +81,7 @@ def test_check_leaves_the_program_at_the_given_point():
 
 
 def test_a_wrong_derivative_fails_and_names_the_culprit(run, monkeypatch):
-    monkeypatch.setattr(ops.TANH, "derivative", lambda x, o: (1.0 + o * o,))     # should be 1 - o²
+    monkeypatch.setattr(ops.TANH, "derivative", lambda x, o: 1.0 + o * o)     # should be 1 - o²
     result = run("check", NEURON, "--nodes", "all")
     assert result.exit_code == 1
     failed = [line.split()[0] for line in result.stdout.splitlines() if line.rstrip().endswith("FAIL")]
@@ -130,7 +130,7 @@ def test_the_lectures_own_nudge_passes_within_its_truncation_error(run):
 
 
 def test_a_wrong_derivative_still_fails_with_a_coarse_forward_difference(monkeypatch):
-    monkeypatch.setattr(ops.TANH, "derivative", lambda x, o: (1.0 + o * o,))     # should be 1 - o²
+    monkeypatch.setattr(ops.TANH, "derivative", lambda x, o: 1.0 + o * o)     # should be 1 - o²
     report = checked("tanh(x)", values={"x": 0.5}, method="forward", h=0.001)
     assert not report.ok and report.checks[0].truncation is not None
 
@@ -152,7 +152,7 @@ def test_many_inputs_are_checked_one_by_one_up_to_a_limit_and_along_a_random_dir
 def test_a_wrong_gradient_is_caught_by_the_random_direction(monkeypatch):
     prog = big_program(300)
     prog.set({name: 0.3 if name not in ("w0", "x0") else 0.1 for name in prog.inputs})
-    monkeypatch.setattr(ops.TANH, "derivative", lambda x, o: (1.0 - o * o + (1e-3 if x > 0.05 else 0.0),))
+    monkeypatch.setattr(ops.TANH, "derivative", lambda x, o: 1.0 - o * o + (1e-3 if x > 0.05 else 0.0))
     report = check_gradients(prog, per_input_limit=2)
     assert [c.status for c in report.checks] == ["ok", "ok", "FAIL"]
 
@@ -202,7 +202,7 @@ def test_a_wrong_second_derivative_fails(monkeypatch):
     from autodiff_cli.checking import check_second_derivatives
 
     monkeypatch.setattr(ops.TANH, "rule", ("1 + o**2",))
-    monkeypatch.setattr(ops.TANH, "derivative", lambda x, o: (1.0 + o * o,))
+    monkeypatch.setattr(ops.TANH, "derivative", lambda x, o: 1.0 + o * o)
     monkeypatch.setattr(deriving, "_RULES", {})
     report = check_second_derivatives(parse("x = 0.5; tanh(x)"))
     assert not report.ok
