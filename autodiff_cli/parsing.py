@@ -17,6 +17,7 @@ import gc
 import math
 import re
 from contextlib import contextmanager
+from functools import partial
 from typing import Iterator, Mapping
 
 from . import _generated_parser as lark_standalone
@@ -69,7 +70,7 @@ class GraphBuilder:
         op = ops.OPERATORS.get(rule)
         if op is None:
             raise AttributeError(rule)
-        return lambda children: self._operator(op, children)
+        return partial(self._binary if op.arity == 2 else self._unary, op)
 
     def __default__(self, rule: str, children: list, meta):
         """Lark's own helper rules (`__start_star_0`) are inlined into their parent; any other
@@ -113,28 +114,36 @@ class GraphBuilder:
         return node, lpar.start_pos, rpar.end_pos, varies
 
     # operators: one callback for every op the grammar names by alias
-    def _operator(self, op: ops.Op, children: list) -> Occurrence:
-        operands = [child for child in children if type(child) is tuple]
-        if len(operands) != op.arity:
-            raise SourceError(f"the grammar's rule {op.name!r} gives {len(operands)} operands to an op "
-                              f"that takes {op.arity}", self.text, _start_of(children[0]))
-        if len(operands) == 1:
-            (node, start, end, varies), = operands
-            if op is ops.NEG and self._is_bare_literal(node, start):   # -3 is the constant -3
-                node.data = -node.data
-                node.start = children[0].start_pos
-                return node, node.start, end, False
-            inputs = (node,)
-        else:
-            (left, _, _, left_varies), (right, _, _, varies) = operands
-            if op.constant_right is not None and not varies:
-                op = op.constant_right
-            varies = varies or left_varies
-            inputs = (left, right)
-        start, end = _start_of(children[0]), _end_of(children[-1])
-        out = Value(None, inputs, op, None, start, end)
+    def _binary(self, op: ops.Op, children: list) -> Occurrence:
+        """`left OP right`: the grammar's operator tokens are anonymous, so the children are the operands."""
+        try:
+            (left, start, _, left_varies), (right, _, end, varies) = children
+        except (TypeError, ValueError):
+            raise self._not_an_operator_rule(op, children) from None
+        if op.constant_right is not None and not varies:
+            op = op.constant_right
+        out = Value(None, (left, right), op, None, start, end)
         self.created.append(out)
-        return out, start, end, varies
+        return out, start, end, varies or left_varies
+
+    def _unary(self, op: ops.Op, children: list) -> Occurrence:
+        """`SIGN operand`: the sign token (a named terminal) gives the start."""
+        try:
+            sign, (node, start, end, varies) = children
+        except (TypeError, ValueError):
+            raise self._not_an_operator_rule(op, children) from None
+        if op is ops.NEG and self._is_bare_literal(node, start):       # -3 is the constant -3
+            node.data = -node.data
+            node.start = sign.start_pos
+            return node, node.start, end, False
+        out = Value(None, (node,), op, None, sign.start_pos, end)
+        self.created.append(out)
+        return out, sign.start_pos, end, varies
+
+    def _not_an_operator_rule(self, op: ops.Op, children: list) -> SourceError:
+        shape = "two operands" if op.arity == 2 else "a sign token and one operand"
+        return SourceError(f"the grammar's rule {op.name!r} does not give the op {shape}", self.text,
+                           _start_of(children[0]) if children else 0)
 
     def pos(self, children: list) -> Occurrence:
         sign, (node, start, end, varies) = children
@@ -249,13 +258,6 @@ def _start_of(child: Occurrence | Token) -> int:
         _, start, _, _ = child
         return start
     return child.start_pos
-
-
-def _end_of(child: Occurrence | Token) -> int:
-    if type(child) is tuple:
-        _, _, end, _ = child
-        return end
-    return child.end_pos
 
 
 def parse(text: str, grammar: str | None = None, output: str | None = None, keep_unused: bool = False) -> Program:

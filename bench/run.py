@@ -246,6 +246,7 @@ def diff_comparison(sizes: list[int], cap: float) -> None:
             text = shapes.program(shape, size)
             start = time.perf_counter()
             printed = derivative_program(parse(text)).text()
+            derivative_part = printed[printed.index("# its derivative"):]
             ours = time.perf_counter() - start
             try:
                 done = subprocess.run([sys.executable, __file__, "--sympy-diff-one", shape, str(size)],
@@ -260,12 +261,13 @@ def diff_comparison(sizes: list[int], cap: float) -> None:
                 theirs, their_size, note = None, None, f"over the {cap:.0f} s cap"
             nodes = len(parse(text).nodes)
             rows.append([shape, nodes, f"{ours:.4f}", "-" if theirs is None else f"{theirs:.3f}",
-                         "-" if theirs is None else f"{theirs / ours:.0f}x", len(printed),
+                         "-" if theirs is None else f"{theirs / ours:.0f}x", len(printed), len(derivative_part),
                          "-" if their_size is None else their_size, note])
             if theirs is None:
                 break
     table("diff: our derivative program against SymPy's diff for every input + cse (time; printed characters)",
-          ["shape", "nodes", "ours (s)", "sympy (s)", "sympy/ours", "our chars", "sympy chars", "note"], rows)
+          ["shape", "nodes", "ours (s)", "sympy (s)", "sympy/ours", "our chars", "of which derivative",
+           "sympy chars", "note"], rows)
 
 
 def sympy_comparison(sizes: list[int], cap: float) -> None:
