@@ -41,7 +41,7 @@ class Value:
         return f"Value({name}data={self.data}, grad={self.grad})"
 
     # Building graphs from Python, as in the lecture: a = Value(2.0, label="a"); L = a * b.
-    # The operators are installed from the op table below; functions (a.tanh()) are looked up in it.
+    # The operators and methods (a.tanh()) are installed from the op table below.
     def _apply(self, op: Op, *operands: Value | float) -> Value:
         nodes = tuple(x if isinstance(x, Value) else Value(float(x), op=ops.CONST) for x in operands)
         if op.constant_right is not None and nodes[1].op is ops.CONST:
@@ -49,12 +49,6 @@ class Value:
         out = Value(None, nodes, op)
         forward([out])
         return out
-
-    def __getattr__(self, name: str):
-        op = ops.FUNCTIONS.get(name)
-        if op is None:
-            raise AttributeError(f"'Value' object has no attribute {name!r}")
-        return lambda: self._apply(op, self)
 
     def backward(self) -> None:
         """Fill in d self / d node for every node that feeds this one.
@@ -65,22 +59,17 @@ class Value:
         backward(topological_order(self))
 
 
-def _install_operators() -> None:
-    """Value.__add__, __radd__, ... for every operator in the op table."""
-    def method(op: Op):
-        return lambda self, *other: self._apply(op, self, *other)
-
-    def reflected(op: Op):
-        return lambda self, other: self._apply(op, other, self)
-
-    for op in ops.all_ops():
-        if op.method and op.method.startswith("__"):
-            setattr(Value, op.method, method(op))
-        if op.reflected:
-            setattr(Value, op.reflected, reflected(op))
+def _install(op: Op) -> None:
+    """The op's `Value` method (`__add__`, `tanh`) and reflected operator (`__radd__`), if it has them."""
+    if op.method:
+        setattr(Value, op.method, lambda self, *other: self._apply(op, self, *other))
+    if op.reflected:
+        setattr(Value, op.reflected, lambda self, other: self._apply(op, other, self))
 
 
-_install_operators()
+for _op in ops.all_ops():
+    _install(_op)
+ops.on_register(_install)       # a function added to the table later gets its method too
 
 
 class NumericError(AutodiffError):

@@ -200,11 +200,21 @@ OPERATORS = {op.name: op for op in (ADD, SUB, MUL, DIV, POW, NEG)}     # by the 
 FUNCTIONS = {op.name: op for op in (TANH, EXP, LOG, SQRT, RELU, SIGMOID, SIN, COS, ABS, SIGN, STEP)}
 
 
+_LISTENERS: list[Callable[[Op], None]] = []
+
+
 def register(op: Op, *, operator: bool = False) -> None:
     """Add a function (or, with `operator`, a grammar rule's op) to the language, and so to
     `Value`, `explain`, `check` and every report.  A new operator also needs its place in the
     grammar's precedence, with the op's name as the rule's alias."""
     (OPERATORS if operator else FUNCTIONS)[op.name] = op
+    for listener in _LISTENERS:
+        listener(op)
+
+
+def on_register(listener: Callable[[Op], None]) -> None:
+    """Call `listener(op)` for every op registered from now on (the engine adds `Value` methods)."""
+    _LISTENERS.append(listener)
 
 
 def all_ops() -> list[Op]:
