@@ -237,8 +237,15 @@ class GraphBuilder:
                 node.index = 0
                 for x in node.inputs:
                     x.index = 0
-        order = list(self.inputs.values())
-        order += [n for n in self.created if n.index != -1 and n.op is not ops.INPUT]
+        order = self.created                        # compacted in place: no second list of every node
+        kept = 0
+        for node in order:
+            if node.index != -1 and node.op is not ops.INPUT:
+                order[kept] = node
+                kept += 1
+        del order[kept:]
+        order[:0] = self.inputs.values()
+        self.created = []
         for i, node in enumerate(order):
             node.index = i
         return Program(self.text, order, self.inputs, self.names, output, output_name)

@@ -6,9 +6,10 @@ presents nothing (see `parsing`, `reports` and `drawing`).
 from __future__ import annotations
 
 import bisect
+from array import array
 import math
 import re
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from . import ops
 from .engine import NumericError, Value, backward, forward, topological_order
@@ -35,7 +36,7 @@ class Program:
         self.names = names
         self.output = output
         self.output_name = output_name      # the last statement's name (`L = d` names d's node L here)
-        self._line_starts: list[int] | None = None
+        self._line_starts: Sequence[int] | None = None
 
     @classmethod
     def from_value(cls, root: Value) -> Program:
@@ -114,10 +115,11 @@ class Program:
         line = bisect.bisect_right(starts, node.start)
         return line, node.start - starts[line - 1] + 1
 
-    def line_starts(self) -> list[int]:
-        """The offset where each line of the source begins."""
+    def line_starts(self) -> Sequence[int]:
+        """The offset where each line of the source begins (an array: 8 bytes a line, not 36)."""
         if self._line_starts is None:
-            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+            self._line_starts = array("q", [0])
+            self._line_starts.extend(m.end() for m in re.finditer("\n", self.text))
         return self._line_starts
 
     def source_error(self, message: str, node: Value, hint: str = "") -> AutodiffError:
