@@ -24,7 +24,7 @@ import math
 import random
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Callable, Iterator, Sequence, TextIO
+from typing import Callable, Sequence, TextIO
 
 from . import ops
 from .engine import NumericError, Value, forward

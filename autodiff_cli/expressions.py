@@ -26,7 +26,7 @@ Expression = tuple
 ATOM, POWER, UNARY, PRODUCT, SUM = 5, 4, 3, 2, 1       # binding strength, tightest first
 LEVELS = {"add": SUM, "sub": SUM, "mul": PRODUCT, "div": PRODUCT, "pow": POWER, "pow_constant_exponent": POWER,
           "neg": UNARY}
-ZERO, ONE = ("num", 0.0), ("num", 1.0)
+ZERO = ("num", 0.0)
 
 
 def num(value: float) -> Expression:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import io
 import os
 import shutil
 import statistics
