@@ -37,7 +37,7 @@ from .engine import Value
 from .errors import AutodiffError
 from .expressions import Expression, add, apply, is_atom, name, num, render
 from .program import Program
-from .writing import fresh_names, same_text
+from .writing import free_name, fresh_names, same_text
 
 _VARIABLE = re.compile(r"\b[xyo]\b")
 ADD_UP = "used more than once: the gradients add up"
@@ -149,7 +149,7 @@ def _forward_names(program: Program, uses: list[int], read: list[bool],
         taken.add(program.output_name)
     generated = fresh_names(taken)
     output = program.output
-    out = program.output_name or output.label or _free("out", taken)
+    out = program.output_name or output.label or free_name("out", taken)
     names: list[str | None] = []
     for node in program.nodes:
         if node.op is ops.INPUT:
@@ -165,15 +165,6 @@ def _forward_names(program: Program, uses: list[int], read: list[bool],
         else:
             names.append(None)
     return names, out
-
-
-def _free(wanted: str, taken: set[str]) -> str:
-    candidate, n = wanted, 0
-    while candidate in taken:
-        n += 1
-        candidate = f"{wanted}_{n}"
-    taken.add(candidate)
-    return candidate
 
 
 def _forward(program: Program, names: list[str | None], refs: list[Expression | None],

@@ -14,9 +14,8 @@ from typing import Iterator, TextIO
 
 from .engine import Value, local_derivatives
 from .program import Program
-from .writing import legend, symbols
+from .writing import NAME, legend, symbols
 
-_NAME = re.compile(r"(?!\d)\w+")
 _NUMBER = re.compile(r"-?[\d.]+(e[+-]?\d+)?")
 
 
@@ -94,7 +93,7 @@ def explain_lines(program: Program, precision: int = 6) -> Iterator[str]:
         middle = f"{num(step.upstream)} * {local}"
         if step.local_text != local:
             rule = step.local_text
-            if not (_NAME.fullmatch(rule) or _NUMBER.fullmatch(rule) or rule.startswith("(")):
+            if not (NAME.fullmatch(rule) or _NUMBER.fullmatch(rule) or rule.startswith("(")):
                 rule = f"({rule})"
             middle = f"{num(step.upstream)} * {rule} = {middle}"
         line = f"{d(step.node)} {'+=' if step.shared else '='} {chain} = {middle} = {num(step.contribution)}"

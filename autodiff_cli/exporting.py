@@ -172,14 +172,14 @@ def _latex(expression: Expression) -> str:
                 text += f" {'-' if is_negation(term) else '+'} {_wrap(part, SUM + 1)}"
             return text, SUM
         op = e[1]
-        if op.name in ("div",):
+        if op.name == "div":
             return op.applied_to({"x": parts[0][0], "y": parts[1][0]}, "latex"), ATOM
         if op.name in ("pow", "pow_constant_exponent"):
             return op.applied_to({"x": _wrap(parts[0], ATOM), "y": parts[1][0]}, "latex"), POWER
-        if op.name == "sqrt" or op.name == "exp" or op.latex.endswith(r"\right)") or op.name == "abs":
-            return op.applied_to({"x": parts[0][0]}, "latex"), ATOM
         if op.name == "neg":
             return "-" + _wrap(parts[0], POWER), UNARY
+        if op.arity == 1:                                   # a function: its form delimits its argument
+            return op.applied_to({"x": parts[0][0]}, "latex"), ATOM
         level = {"add": SUM, "sub": SUM, "mul": PRODUCT}[op.name]
         left = _wrap(parts[0], level)
         right = _wrap(parts[1], level + 1)

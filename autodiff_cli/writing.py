@@ -15,7 +15,7 @@ from . import ops
 from .engine import Value
 from .program import Program
 
-_NAME = re.compile(r"(?!\d)\w+")
+NAME = re.compile(r"(?!\d)\w+")
 
 
 def symbols(program: Program) -> list[str]:
@@ -30,10 +30,10 @@ def symbols(program: Program) -> list[str]:
         label = program.label(node)
         if node.op is ops.CONST:
             result.append(f"({label})" if label.startswith("-") else label)
-        elif _NAME.fullmatch(label) and (node.label is not None or node is program.output):
+        elif NAME.fullmatch(label) and (node.label is not None or node is program.output):
             result.append(label)
         elif node is program.output:
-            result.append(_first_free("out", taken))
+            result.append(free_name("out", taken))
         else:
             result.append(next(fresh))
     return result
@@ -48,7 +48,8 @@ def fresh_names(taken: set[str]) -> Iterator[str]:
             yield f"t{n}"
 
 
-def _first_free(name: str, taken: set[str]) -> str:
+def free_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name_1`, `name_2`, ... the first that is not in `taken`."""
     candidate, n = name, 0
     while candidate in taken:
         n += 1
