@@ -23,8 +23,9 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+import itertools
 from itertools import islice
-from typing import Callable, Sequence, TextIO
+from typing import Callable, Iterable, Mapping, Sequence, TextIO
 
 from . import ops
 from .engine import NumericError, Value, forward
@@ -113,8 +114,11 @@ class CheckReport:
 def check_gradients(program: Program, *, nodes: str = "inputs", inputs: Sequence[str] | None = None,
                     h: float | None = None, method: str = "central", rtol: float = RTOL, atol: float = ATOL,
                     samples: int = 0, seed: int = 0, per_input_limit: int = PER_INPUT_LIMIT,
+                    points: Iterable[Mapping[str, float]] | None = None,
                     on_check: Callable[[int], None] | None = None) -> CheckReport:
-    """Check the gradients at the current point, then at `samples` random points around it.
+    """Check the gradients at the current point, then at `samples` random points around it; or,
+    given `points` (a sweep: each gives some inputs values, the others keep theirs), at those
+    points only.  A point outside the program's domain is skipped and counted.
 
     Which gradients: every node's that depends on an input (nodes="all", which
     costs a forward pass per node); the named `inputs`; or by default every
@@ -125,33 +129,46 @@ def check_gradients(program: Program, *, nodes: str = "inputs", inputs: Sequence
     if method not in METHODS:
         raise AutodiffError(f"unknown method {method!r}; use one of: {', '.join(METHODS)}")
     targets, direction = _targets(program, nodes, inputs, per_input_limit)
-    program.run()
+    if points is None:
+        program.run()
     given = {name: node.data for name, node in program.inputs.items()}
     rng = random.Random(seed)
     checks: list[GradientCheck] = []
-    points = [given]
     skipped = 0
     counter = _counter(on_check)
-    for sample in range(samples + 1):
-        if sample:
-            point = {name: x + rng.uniform(-1, 1) * SAMPLE_SPREAD * max(1.0, abs(x)) for name, x in given.items()}
+    if points is None:
+        randoms = ({name: x + rng.uniform(-1, 1) * SAMPLE_SPREAD * max(1.0, abs(x)) for name, x in given.items()}
+                   for _ in range(samples))
+        chosen, checked = itertools.chain([None], randoms), [given]
+    else:
+        chosen, checked = points, []
+    for point in chosen:
+        if point is not None:
+            _restore(program, given)
             program.set(point)
             try:
                 program.run()
             except AutodiffError:
                 skipped += 1
                 continue
-            points.append(point)
+            checked.append({name: node.data for name, node in program.inputs.items()})
         settings = _Settings(h, method, rtol, atol, [n for n in program.nodes if n.op.kink is not None])
         for i in targets:
-            checks.append(_check_node(program, len(points) - 1, i, settings))
+            checks.append(_check_node(program, len(checked) - 1, i, settings))
             counter()
         if direction:
-            checks.append(_check_direction(program, len(points) - 1, rng, settings))
+            checks.append(_check_direction(program, len(checked) - 1, rng, settings))
             counter()
-    program.set(given)
-    program.run()
-    return CheckReport(checks, skipped, rtol, atol, points)
+    _restore(program, given)
+    if points is None:
+        program.run()
+    return CheckReport(checks, skipped, rtol, atol, checked)
+
+
+def _restore(program: Program, values: Mapping[str, float | None]) -> None:
+    """Put the inputs' values back (None included: an input a sweep gives every value of)."""
+    for name, node in program.inputs.items():
+        node.data = values[name]
 
 
 def check_second_derivatives(program: Program, *, inputs: Sequence[str] | None = None, h: float | None = None,

@@ -153,6 +153,35 @@ def program_options(command: Callable) -> Callable:
     return click.argument("program", required=False)(command)
 
 
+def sweep_options(command: Callable) -> Callable:
+    """--over and --points: run at many points instead of one."""
+    command = click.option("--points", "points_file", metavar="FILE",
+                           help="Run at the points in FILE: CSV with a header of input names, or JSON Lines "
+                                "({\"x\": 1.5} per line); '-' for standard input. Inputs it leaves out keep "
+                                "their --set value or default.")(command)
+    return click.option("--over", multiple=True, metavar="NAME=START:STOP[:COUNT]",
+                        help="Sweep an input over COUNT evenly spaced values (default 101), both ends "
+                             "included; repeat for a grid (the first varies slowest).")(command)
+
+
+def load_points(over: tuple[str, ...], points_file: str | None, assignments: tuple[str, ...], *,
+                tangent: bool = False):
+    """The points of --over or --points (None for neither); a swept input may not be --set too,
+    except for a plot's point of tangency."""
+    from .sweeping import Grid, open_points, parse_axis
+
+    if not over and not points_file:
+        return None
+    if over and points_file:
+        raise AutodiffError("give either --over or --points, not both")
+    points = open_points(points_file) if points_file else Grid([parse_axis(text) for text in over])
+    given = {pair.partition("=")[0].strip() for pair in assignments}
+    both = [name for name in points.names if name in given]
+    if both and not tangent:
+        raise AutodiffError(f"{both[0]} is swept and also given by --set", hint=f"drop --set {both[0]}=...")
+    return points
+
+
 def load_program(program: str | None, source_file: tuple[str, ...], assignments: tuple[str, ...],
                  output_name: str | None = None):
     """Parse the program from the argument or the file, with its output, and apply the --set values."""
@@ -219,20 +248,44 @@ def read_source(path: str) -> str:
 
 @cli.command("eval", cls=AutodiffCommand, epilog=PROGRAM_HELP)
 @program_options
-@click.option("--json", "as_json", is_flag=True, help="Strict JSON: value, output, grad, nodes.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Strict JSON: value, output, grad, nodes (with --over or --points: JSON Lines).")
+@sweep_options
+@click.option("--csv", "fmt", flag_value="csv", help="A sweep's rows as CSV (the default when piped).")
+@click.option("--jsonl", "fmt", flag_value="jsonl",
+              help='A sweep\'s rows as JSON Lines: {"inputs": {...}, "value": v, "grad": {...}} per point.')
+@click.option("-o", "--out", "path", metavar="FILE",
+              help="Write a sweep's rows to FILE: .csv, .jsonl or .npz (NumPy arrays, for large sweeps).")
+@click.option("--strict", is_flag=True, help="Stop a sweep at the first point that fails (exit 2).")
 @click.option("--hessian", is_flag=True,
               help="Also the second derivatives d²out/dx dy of every pair of inputs (`hessian` in JSON).")
 @click.option("--precision", default=4, show_default=True, type=click.IntRange(0, 17),
               help="Decimals shown in the table (JSON always has full precision).")
 @rows_options
-def eval_command(program, source_file, assignments, output_name, as_json, hessian, precision, rows, all_rows):
+def eval_command(program, source_file, assignments, output_name, as_json, over, points_file, fmt, path, strict,
+                 hessian, precision, rows, all_rows):
     """Run the forward and backward pass and show every node's value and gradient.
 
     The table lists the nodes in topological order: the inputs first, the
     output last.
+
+    With --over or --points, run at every point at once instead (one pass over
+    arrays) and write a row per point: the inputs, the value, every gradient,
+    and why the point failed if it did (the other points still run; a count of
+    failures goes to stderr). In a terminal the rows are a table of the first
+    --rows points; piped, they are CSV (--jsonl or --json for JSON Lines).
     """
     from . import reports
 
+    points = load_points(over, points_file, assignments)
+    if points is None and (fmt or path or strict):
+        raise AutodiffError("--csv, --jsonl, -o and --strict are for sweeps: add --over or --points")
+    if points is not None:
+        if hessian:
+            raise AutodiffError("--hessian is for one point: leave out --over and --points")
+        prog = load_program(program, source_file, assignments, output_name)
+        return eval_sweep(prog, points, fmt or ("jsonl" if as_json else None), path, strict,
+                          precision, None if all_rows else min(rows, SWEEP_ROWS))
     prog = load_program(program, source_file, assignments, output_name).run()
     second = None
     if hessian:
@@ -246,6 +299,32 @@ def eval_command(program, source_file, assignments, output_name, as_json, hessia
                             rich=out.isatty(), cut_hint="--all shows every row; --json has every node")
         if second is not None:
             reports.write_hessian(second, out, precision=precision, rich=out.isatty())
+
+
+SWEEP_ROWS = 20         # rows of a sweep's table in a terminal, unless --rows or --all says otherwise
+
+
+def eval_sweep(prog, points, fmt: str | None, path: str | None, strict: bool, precision: int,
+               limit: int | None) -> None:
+    """A sweep's rows in the chosen format (or the one its file's extension or the terminal picks)."""
+    from .reports import progress_bar
+    from .sweep_output import FORMATS, format_for, write_sweep, write_sweep_table
+    from .sweeping import sweep
+
+    fmt = format_for(path, fmt) or ("table" if path is None and sys.stdout.isatty() else "csv")
+    if fmt not in (*FORMATS, "table"):
+        raise AutodiffError(f"cannot tell the format of {path}", hint="name it .csv, .jsonl or .npz")
+    with progress_bar(points.count or 0, terminal(sys.stderr), "sweeping", minimum=200_000) as on_progress:
+        chunks = sweep(prog, points, strict=strict, on_progress=on_progress)
+        if fmt == "table":
+            failed = write_sweep_table(prog, chunks, sys.stdout, precision=precision, limit=limit,
+                                       rich=sys.stdout.isatty(), cut_hint="--all shows every point; "
+                                       "--csv or --jsonl write them all")
+        else:
+            failed = write_sweep(prog, chunks, fmt, out=None if path else sys.stdout.buffer, path=path)
+    if failed:
+        click.echo(f"{failed} point{'s' if failed > 1 else ''} failed (see the error column); "
+                   "--strict stops at the first", err=True)
 
 
 def terminal(stream):
@@ -276,6 +355,7 @@ def main() -> None:
               help="Also check at N random points: each input x drawn from x ± 0.5·max(1,|x|); "
                    "ends with each gradient's worst error and where.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --samples and the random direction.")
+@sweep_options
 @click.option("--order", type=click.IntRange(1, 2), default=1, show_default=True,
               help="2: check the second derivatives (eval --hessian) against differences of the gradient.")
 @rows_options
@@ -283,7 +363,7 @@ def main() -> None:
               help="Significant digits shown in the table (JSON always has full precision).")
 @click.option("--json", "as_json", is_flag=True, help="Strict JSON: ok, counts, one entry per gradient.")
 def check_command(program, source_file, assignments, output_name, nodes, input_names, method, h, rtol, atol, samples, seed,
-                  order, rows, all_rows, precision, as_json):
+                  over, points_file, order, rows, all_rows, precision, as_json):
     """Compare backprop's gradients with finite differences; exit 1 if any differ.
 
     A gradient passes when |analytic - numeric| <= atol + rtol·|numeric|, plus,
@@ -294,6 +374,10 @@ def check_command(program, source_file, assignments, output_name, nodes, input_n
     (relu'(0) = abs'(0) = 0 by convention), not a failure. Where every nudge
     leaves an op's domain it is `unverifiable`; a nudge that leaves it on one
     side falls back to a one-sided difference.
+
+    With --over or --points, the check runs at every point of the sweep
+    instead (points outside the domain are skipped and counted), and ends with
+    each gradient's worst error and where.
     """
     from .checking import (check_gradients, check_second_derivatives, planned_checks, write_check_json,
                            write_check_table)
@@ -304,16 +388,21 @@ def check_command(program, source_file, assignments, output_name, nodes, input_n
     if order == 2 and (nodes != "inputs" or samples):
         raise AutodiffError("--order 2 checks the inputs' second derivatives at the given point: "
                             "no --nodes all, no --samples")
+    points = load_points(over, points_file, assignments)
+    if points is not None and (samples or order == 2):
+        raise AutodiffError("a sweep checks the first derivatives at its own points: no --samples, no --order 2")
     prog = load_program(program, source_file, assignments, output_name)
     names = [name.strip() for name in input_names.split(",") if name.strip()]
-    planned = planned_checks(prog, nodes=nodes, inputs=names, samples=samples, order=order)
+    planned = planned_checks(prog, nodes=nodes, inputs=names, order=order,
+                             samples=samples if points is None else (points.count or 0) - 1)
     with progress_bar(planned, terminal(sys.stderr), "checking", minimum=50) as on_check:
         if order == 2:
             report = check_second_derivatives(prog, inputs=names, h=h, method=method, rtol=rtol, atol=atol,
                                               on_check=on_check)
         else:
             report = check_gradients(prog, nodes=nodes, inputs=names, h=h, method=method, rtol=rtol, atol=atol,
-                                     samples=samples, seed=seed, on_check=on_check)
+                                     samples=samples, seed=seed, on_check=on_check,
+                                     points=None if points is None else points.each())
     if as_json:
         write_check_json(report, sys.stdout)
     else:

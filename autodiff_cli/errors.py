@@ -16,6 +16,10 @@ class AutodiffError(Exception):
         self.message = message
         self.hint = hint
 
+    def one_line(self) -> str:
+        """The message on one line, with its place in the program if it has one (a sweep's error field)."""
+        return self.message
+
     def render(self) -> str:
         """The full text for stderr."""
         return f"error: {self.message}" + (f"\nhint: {self.hint}" if self.hint else "")
@@ -29,6 +33,10 @@ class SourceError(AutodiffError):
         self.text = text
         self.start = start
         self.end = start + 1 if end is None or end <= start else end
+
+    def one_line(self) -> str:
+        line, column = line_and_column(self.text, self.start)
+        return f"line {line}, column {column}: {self.message}"
 
     def render(self) -> str:
         line, column = line_and_column(self.text, self.start)

@@ -22,6 +22,11 @@ Conventions (documented in the README):
 - `rule` is the same derivative as text in the language, in terms of `x`,
   `y` (the inputs) and `o` (the output).
 - Kinks: relu'(0) = 0 and abs'(0) = 0, as PyTorch does.
+- Arrays (sweeps run one pass over NumPy arrays): `array(np, *xs)` and
+  `array_derivative(np, *xs, o)` are the same rules elementwise, with NumPy
+  passed in so that only sweeps import it; an op whose scalar rules are plain
+  arithmetic needs neither.  `refuses(np, *xs)` is a mask of the points where
+  `forward` would raise; `forward` itself then says why.
 """
 from __future__ import annotations
 
@@ -37,13 +42,15 @@ class Op:
 
     __slots__ = ("name", "symbol", "arity", "forward", "derivative", "rule", "lesson", "meaning",
                  "method", "reflected", "kink", "constant_right", "template", "written", "sympy", "python", "latex",
-                 "partial")
+                 "partial", "array", "array_derivative", "refuses")
 
     def __init__(self, name: str, symbol: str, arity: int, forward: Callable | None = None,
                  derivative: Callable | None = None, rule: tuple[str, ...] = (), lesson: str = "",
                  meaning: str = "", method: str | None = None, reflected: str | None = None,
                  kink: float | None = None, constant_right: Op | None = None, template: str = "",
-                 written: str = "", sympy: str = "", python: str = "", latex: str = "", partial: bool = False):
+                 written: str = "", sympy: str = "", python: str = "", latex: str = "", partial: bool = False,
+                 array: Callable | None = None, array_derivative: Callable | None = None,
+                 refuses: Callable | None = None):
         self.name = name                # the grammar's alias, or the function's name in the language
         self.symbol = symbol            # what reports show
         self.arity = arity
@@ -62,6 +69,9 @@ class Op:
         self.python = python or (f"math.{name}(x)" if arity == 1 and not template else self.template)
         self.latex = latex or rf"\operatorname{{{name}}}\left(x\right)"
         self.partial = partial          # a derivative may be UNDEFINED where the value exists
+        self.array = array or (lambda np, *xs: forward(*xs))        # elementwise over NumPy arrays
+        self.array_derivative = array_derivative or (lambda np, *xs: derivative(*xs))
+        self.refuses = refuses          # (np, *xs) -> where `forward` raises; None: nowhere
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -116,6 +126,13 @@ def _d_pow(x: float, y: float, out: float) -> tuple[float, float]:
     return dx, (0.0 if x == 0.0 and y > 0.0 else UNDEFINED)
 
 
+def _d_pow_array(np, x, y, o):
+    """`_d_pow` elementwise: NaN where d/dy does not exist."""
+    dx = np.where(y == 0.0, 0.0, y * np.power(x, y - 1.0))
+    dy = np.where(x > 0.0, o * np.log(np.where(x > 0.0, x, 1.0)), np.where((x == 0.0) & (y > 0.0), 0.0, UNDEFINED))
+    return dx, dy
+
+
 def _log(x: float) -> float:
     if x <= 0.0:
         raise ValueError("log needs a positive number")
@@ -133,6 +150,11 @@ def _sigmoid(x: float) -> float:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
     return e / (1.0 + e)
+
+
+def _sigmoid_array(np, x):
+    e = np.exp(-np.abs(x))          # exp(-x) for x >= 0, exp(x) below: the same numbers as `_sigmoid`
+    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _sign(x: float) -> float:
@@ -155,46 +177,57 @@ MUL = Op("mul", "*", 2, lambda x, y: x * y, lambda x, y, o: (y, x), ("y", "x"),
          "* swaps in the other factor", "product", "__mul__", "__rmul__", latex=r"x \, y")
 DIV = Op("div", "/", 2, _div, lambda x, y, o: (1.0 / y, -o / y), ("1/y", "-o/y"),
          "/ gives 1/y to the numerator and -o/y to the denominator", "quotient", "__truediv__", "__rtruediv__",
-         latex=r"\frac{x}{y}")
+         latex=r"\frac{x}{y}", array=lambda np, x, y: x / y, refuses=lambda np, x, y: y == 0.0)
 POW_CONSTANT_EXPONENT = Op(
     "pow_constant_exponent", "**", 2, _pow_constant_exponent, _d_pow, ("y*x**(y - 1)", "o*log(x)"),
     "** gives y*x**(y-1) to the base and o*log(x) to the exponent", "power with a constant exponent",
-    written="x**3", sympy="x**y", python="math.pow(x, y)", latex="{x}^{y}", partial=True)
+    written="x**3", sympy="x**y", python="math.pow(x, y)", latex="{x}^{y}", partial=True,
+    array=lambda np, x, y: np.power(x, y), array_derivative=_d_pow_array,
+    refuses=lambda np, x, y: ((x < 0.0) & (y != np.floor(y))) | ((x == 0.0) & (y < 1.0) & (y != 0.0)))
 POW = Op("pow", "**", 2, _pow, _d_pow, ("y*x**(y - 1)", "o*log(x)"),
          "** gives y*x**(y-1) to the base and o*log(x) to the exponent", "power (also written ^)",
          "__pow__", "__rpow__", constant_right=POW_CONSTANT_EXPONENT, python="math.pow(x, y)", latex="{x}^{y}",
-         partial=True)
+         partial=True, array=lambda np, x, y: np.power(x, y), array_derivative=_d_pow_array,
+         refuses=lambda np, x, y: (x < 0.0) | ((x == 0.0) & (y < 1.0)))
 NEG = Op("neg", "neg", 1, lambda x: -x, lambda x, o: -1.0, ("-1",),
          "neg flips the sign of the gradient", "negation", "__neg__", template="-x", latex="-x")
 TANH = Op("tanh", "tanh", 1, math.tanh, lambda x, o: 1.0 - o * o, ("1 - o**2",),
           "tanh gives 1 - o²", "hyperbolic tangent", "tanh",
-          latex=r"\tanh\left(x\right)")
+          latex=r"\tanh\left(x\right)", array=lambda np, x: np.tanh(x))
 EXP = Op("exp", "exp", 1, math.exp, lambda x, o: o, ("o",), "exp gives its own output", "e to the x", "exp",
-         latex="e^{x}")
+         latex="e^{x}", array=lambda np, x: np.exp(x))
 LOG = Op("log", "log", 1, _log, lambda x, o: 1.0 / x, ("1/x",), "log gives 1/x", "natural logarithm", "log",
-         latex=r"\ln\left(x\right)")
+         latex=r"\ln\left(x\right)",
+         array=lambda np, x: np.log(x), refuses=lambda np, x: x <= 0.0)
 SQRT = Op("sqrt", "sqrt", 1, _sqrt, lambda x, o: 0.5 / o, ("1/(2*o)",),
-          "sqrt gives 1/(2·o)", "square root", "sqrt", latex=r"\sqrt{x}")
+          "sqrt gives 1/(2·o)", "square root", "sqrt", latex=r"\sqrt{x}",
+          array=lambda np, x: np.sqrt(x), refuses=lambda np, x: x <= 0.0)
 RELU = Op("relu", "relu", 1, lambda x: x if x > 0.0 else 0.0, lambda x, o: _step(x), ("step(x)",),
           "relu passes the gradient where x > 0 and blocks it elsewhere", "max(x, 0)", "relu", kink=0.0,
-          sympy="Max(x, 0)", python="(x if x > 0.0 else 0.0)")
+          sympy="Max(x, 0)", python="(x if x > 0.0 else 0.0)",
+          array=lambda np, x: np.where(x > 0.0, x, 0.0), array_derivative=lambda np, x, o: np.where(x > 0.0, 1.0, 0.0))
 SIGMOID = Op("sigmoid", "sigmoid", 1, _sigmoid, lambda x, o: o * (1.0 - o), ("o*(1 - o)",),
              "sigmoid gives o·(1 - o)", "1/(1 + exp(-x))", "sigmoid",
              sympy="1/(1 + exp(-x))", latex=r"\sigma\left(x\right)",
-             python="(1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else math.exp(x) / (1.0 + math.exp(x)))")
+             python="(1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else math.exp(x) / (1.0 + math.exp(x)))",
+             array=_sigmoid_array)
 SIN = Op("sin", "sin", 1, math.sin, lambda x, o: math.cos(x), ("cos(x)",), "sin gives cos(x)", "sine", "sin",
-         latex=r"\sin\left(x\right)")
+         latex=r"\sin\left(x\right)", array=lambda np, x: np.sin(x), array_derivative=lambda np, x, o: np.cos(x))
 COS = Op("cos", "cos", 1, math.cos, lambda x, o: -math.sin(x), ("-sin(x)",), "cos gives -sin(x)", "cosine",
-         "cos", latex=r"\cos\left(x\right)")
+         "cos", latex=r"\cos\left(x\right)", array=lambda np, x: np.cos(x),
+         array_derivative=lambda np, x, o: -np.sin(x))
 ABS = Op("abs", "abs", 1, abs, lambda x, o: _sign(x), ("sign(x)",),
          "abs gives the sign of x (0 at 0)", "absolute value", "__abs__", kink=0.0,
-         sympy="Abs(x)", python="abs(x)", latex=r"\left|x\right|")
+         sympy="Abs(x)", python="abs(x)", latex=r"\left|x\right|",
+         array_derivative=lambda np, x, o: np.sign(x) + 0.0)
 SIGN = Op("sign", "sign", 1, _sign, lambda x, o: 0.0, ("0",),
           "sign is flat: it passes no gradient", "1 for x > 0, -1 for x < 0, 0 at 0", "sign", kink=0.0,
-          python="(1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0)")
+          python="(1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0)",
+          array=lambda np, x: np.sign(x) + 0.0)       # + 0.0: sign(-0.0) is 0.0, as `_sign` gives
 STEP = Op("step", "step", 1, _step, lambda x, o: 0.0, ("0",),
           "step is flat: it passes no gradient", "1 for x > 0, else 0 (relu's derivative)", "step", kink=0.0,
-          sympy="Piecewise((1, x > 0), (0, True))", python="(1.0 if x > 0.0 else 0.0)")
+          sympy="Piecewise((1, x > 0), (0, True))", python="(1.0 if x > 0.0 else 0.0)",
+          array=lambda np, x: np.where(x > 0.0, 1.0, 0.0))
 
 OPERATORS = {op.name: op for op in (ADD, SUB, MUL, DIV, POW, NEG)}     # by the grammar's alias
 FUNCTIONS = {op.name: op for op in (TANH, EXP, LOG, SQRT, RELU, SIGMOID, SIN, COS, ABS, SIGN, STEP)}

@@ -65,7 +65,7 @@ class Program:
         """Give inputs new values; names that are not inputs are an error."""
         for name, value in values.items():
             if name not in self.inputs:
-                raise AutodiffError(self._not_an_input(name))
+                raise AutodiffError(self.not_an_input(name))
             value = float(value)
             if not math.isfinite(value):
                 raise AutodiffError(f"the value of {name} must be a finite number, not {value!r}")
@@ -132,7 +132,7 @@ class Program:
         where = f"{node.op.symbol} ({operands})" if node.inputs else self.label(node)
         return DomainError(f"{where}: {exc.reason}", self.text, node.start, node.end)
 
-    def _not_an_input(self, name: str) -> str:
+    def not_an_input(self, name: str) -> str:
         known = ", ".join(self.inputs) or "none"
         if name in self.names:
             return f"{name} is computed by the program, not an input; the inputs are: {known}"

@@ -9,8 +9,8 @@ LAYERS = [
     {"errors", "ops"},
     {"engine", "expressions"},
     {"program"},
-    {"parsing", "reports", "drawing", "writing"},
-    {"checking", "explaining", "stepping", "deriving", "exporting"},
+    {"parsing", "reports", "drawing", "writing", "sweeping"},
+    {"checking", "explaining", "stepping", "deriving", "exporting", "sweep_output", "plotting"},
     {"cli"},
     {"__main__"},
 ]

@@ -1,0 +1,211 @@
+"""A sweep's rows written out: CSV, JSON Lines, NumPy's .npz, or a capped table.
+
+One row per point: the inputs, the value, every gradient, and why the point
+failed if it did.  Text formats stream chunk by chunk; the numbers are
+written by orjson (shortest text that reads back to the same float, about
+ten times faster than Python's repr), and a value or gradient that does not
+exist is an empty CSV cell or a JSON null, never NaN.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from typing import BinaryIO, Iterable, Iterator, TextIO
+
+from .program import Program
+from .reports import format_number, write_grid
+from .sweeping import Chunk
+from .writing import free_name
+
+FORMATS = ("csv", "jsonl", "npz")
+
+
+class Columns:
+    """The names of a sweep's columns: the inputs, then `value`, `grad.NAME` per input, `error`
+    (`value` and `error` get a suffix if an input already has that name)."""
+
+    def __init__(self, program: Program):
+        self.inputs = list(program.inputs)
+        taken = set(self.inputs)
+        self.value = free_name("value", taken)
+        self.error = free_name("error", taken | {self.value})
+        self.grads = [f"grad.{name}" for name in self.inputs]
+
+    @property
+    def all(self) -> list[str]:
+        return [*self.inputs, self.value, *self.grads, self.error]
+
+
+def _matrix(chunk: Chunk):
+    """The chunk's numbers as one array, a row per point: inputs, value, gradients."""
+    import numpy as np
+
+    return np.column_stack([*chunk.inputs.values(), chunk.value, *chunk.grad.values()])
+
+
+def _number_rows(chunk: Chunk) -> list[bytes]:
+    """Each point's numbers as `1.5,-3.0,...` (null for NaN)."""
+    import orjson
+
+    text = orjson.dumps(_matrix(chunk), option=orjson.OPT_SERIALIZE_NUMPY)
+    return text[2:-2].split(b"],[") if len(chunk) else []
+
+
+def write_csv(program: Program, chunks: Iterable[Chunk], out: BinaryIO) -> int:
+    """CSV with a header row; a gradient that does not exist, and a failed point's numbers, are
+    empty cells.  Returns how many points failed."""
+    columns = Columns(program)
+    out.write((",".join(columns.all) + "\n").encode())
+    failed = 0
+    for chunk in chunks:
+        rows = _number_rows(chunk)
+        if not rows:
+            continue
+        body = b",\n".join(rows) + b",\n"         # the error cell empty
+        if chunk.errors or b"null" in body:
+            body = b"".join(_csv_failed_row(row, chunk.errors[i], len(columns.inputs), len(columns.grads))
+                            if i in chunk.errors else row.replace(b"null", b"") + b",\n"
+                            for i, row in enumerate(rows))
+            failed += len(chunk.errors)
+        out.write(body)
+    return failed
+
+
+def _csv_failed_row(numbers: bytes, message: str, inputs: int, grads: int) -> bytes:
+    import csv
+    import io
+
+    cell = io.StringIO()
+    csv.writer(cell, lineterminator="\n").writerow([message])
+    return b",".join(numbers.split(b",")[:inputs]) + b"," * (2 + grads) + cell.getvalue().encode()
+
+
+def _object_template(names: list[str]) -> bytes:
+    """`{"inputs":{"x":%b},"value":%b,"grad":{"x":%b}}`: a JSON Lines row waiting for its numbers."""
+    fields = b",".join(json.dumps(name).encode() + b":%b" for name in names)
+    return b'{"inputs":{' + fields + b'},"value":%b,"grad":{' + fields + b"}}"
+
+
+def write_jsonl(program: Program, chunks: Iterable[Chunk], out: BinaryIO) -> int:
+    """One object per point: {"inputs": {...}, "value": v, "grad": {...}}, and for a failed point
+    also "error" (with value and gradients null).  Returns how many points failed."""
+    template = _object_template(list(program.inputs))
+    failed = 0
+    for chunk in chunks:
+        rows = [template % tuple(row.split(b",")) for row in _number_rows(chunk)]
+        for i, message in chunk.errors.items():
+            rows[i] = rows[i][:-1] + b',"error":' + json.dumps(message).encode() + b"}"
+        failed += len(chunk.errors)
+        if rows:
+            out.write(b"\n".join(rows) + b"\n")
+    return failed
+
+
+def write_npz(program: Program, chunks: Iterable[Chunk], path: str) -> int:
+    """NumPy arrays in an .npz file: one per input (by its name), `value`, `grad.NAME`, `failed`
+    (bool), and for the failed points `error_index` and `error_message`.  Streams each column
+    to a temporary file first, so a sweep larger than memory still fits."""
+    import numpy as np
+
+    columns = Columns(program)
+    names = [*columns.inputs, columns.value, *columns.grads]
+    failed_index: list[int] = []
+    failed_message: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        files = [open(os.path.join(tmp, str(i)), "wb") for i in range(len(names) + 1)]
+        count = 0
+        for chunk in chunks:
+            for f, column in zip(files, [*chunk.inputs.values(), chunk.value, *chunk.grad.values()]):
+                f.write(np.nan_to_num(column, nan=0.0).tobytes())
+            failed = np.zeros(len(chunk), dtype=bool)
+            for i, message in chunk.errors.items():
+                failed[i] = True
+                failed_index.append(chunk.start + i)
+                failed_message.append(message)
+            files[-1].write(failed.tobytes())
+            count += len(chunk)
+        for f in files:
+            f.close()
+        with atomic_file(path) as target, zipfile.ZipFile(target, "w", allowZip64=True) as archive:
+            for i, (name, dtype) in enumerate([*((n, "<f8") for n in names), ("failed", "|b1")]):
+                with archive.open(name + ".npy", "w", force_zip64=True) as entry:
+                    np.lib.format.write_array_header_1_0(entry, {"descr": dtype, "fortran_order": False,
+                                                                 "shape": (count,)})
+                    with open(os.path.join(tmp, str(i)), "rb") as f:
+                        shutil.copyfileobj(f, entry)
+            for name, array in (("error_index", np.array(failed_index, dtype=np.int64)),
+                                ("error_message", np.array(failed_message, dtype=str))):
+                with archive.open(name + ".npy", "w") as entry:
+                    np.lib.format.write_array(entry, array, allow_pickle=False)
+    return len(failed_index)
+
+
+@contextmanager
+def atomic_file(path: str) -> Iterator[BinaryIO]:
+    """A file that appears at `path` only once it is completely written (no partial file on an error)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, tmp = tempfile.mkstemp(dir=directory, prefix=".autodiff-", suffix=os.path.splitext(path)[1])
+    try:
+        with os.fdopen(handle, "wb") as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def write_sweep_table(program: Program, chunks: Iterable[Chunk], out: TextIO, *, precision: int = 4,
+                      limit: int | None = 20, rich: bool = False, cut_hint: str = "") -> int:
+    """The first `limit` points as a table (every one with no limit), then how many were left out;
+    the sweep still runs to the end, to count its failures.  Returns how many points failed."""
+    columns = Columns(program)
+    rows: list = []
+    styles: list = []
+    total = failed = 0
+    for chunk in chunks:
+        failed += len(chunk.errors)
+        for i in range(len(chunk)):
+            if limit is not None and len(rows) >= limit:
+                break
+            numbers = [chunk.value[i], *(g[i] for g in chunk.grad.values())]
+            cells = ["" if i in chunk.errors else format_number(None if math.isnan(x) else float(x), precision)
+                     for x in numbers]
+            inputs = [format_number(float(c[i]), precision) for c in chunk.inputs.values()]
+            rows.append((*inputs, *cells, chunk.errors.get(i, "")))
+            styles.append("red" if i in chunk.errors else None)
+        total += len(chunk)
+    if len(rows) < total:
+        rows.append(f"… {total - len(rows)} more points" + (f" ({cut_hint})" if cut_hint else ""))
+        styles.append(None)
+    shown = columns.all if failed else columns.all[:-1]
+    if not failed:
+        rows = [row if isinstance(row, str) else row[:-1] for row in rows]
+    write_grid(out, shown, rows, numeric=set(shown) - {columns.error}, rich=rich, styles=styles,
+               title=f"{total} points")
+    return failed
+
+
+def write_sweep(program: Program, chunks: Iterable[Chunk], fmt: str, out: BinaryIO | None = None,
+                path: str | None = None) -> int:
+    """The rows in `fmt` (csv, jsonl or npz) to the binary stream `out`, or to the file at `path`
+    (which appears only once complete).  Returns how many points failed."""
+    if fmt == "npz":
+        return write_npz(program, chunks, path)
+    writer = write_csv if fmt == "csv" else write_jsonl
+    if path is None:
+        return writer(program, chunks, out)
+    with atomic_file(path) as f:
+        return writer(program, chunks, f)
+
+
+def format_for(path: str | None, chosen: str | None) -> str | None:
+    """The format a file's extension asks for (.csv, .jsonl, .ndjson, .npz), unless one was chosen."""
+    if chosen or path is None:
+        return chosen
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    return {"ndjson": "jsonl", "json": "jsonl"}.get(extension, extension) if extension else None
