@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import sys
 from typing import Callable
 
@@ -556,3 +557,59 @@ def graph_command(program, source_file, assignments, output_name, path, fmt, pre
         if warning:
             click.echo(f"warning: {warning}", err=True)
     write_picture(prog, path, fmt, backend=backend, precision=precision, rankdir=rankdir, grad=not no_grad)
+
+
+@cli.command("plot", cls=AutodiffCommand, epilog=PROGRAM_HELP)
+@program_options
+@click.option("--over", multiple=True, required=True, metavar="NAME=START:STOP[:COUNT]",
+              help="The input along the x axis, COUNT points (default 201); twice for a contour map of two.")
+@click.option("--order", type=click.IntRange(1, 2), default=1, show_default=True,
+              help="2: also the second derivative.")
+@click.option("-o", "--out", "path", metavar="FILE",
+              help="Write the plot here: .svg, .png or .pdf (Matplotlib). Without -o, a text plot.")
+@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf"]), default=None,
+              help="The file's format, whatever its name.")
+def plot_command(program, source_file, assignments, output_name, over, order, path, fmt):
+    """Plot the output and its derivative along one input, every other input fixed at its value.
+
+    \b
+      autodiff plot "3*x**2 - 4*x + 5" --over x=-5:5 -o f.svg
+      autodiff plot "tanh(x)" --over x=-4:4 --set x=1      # with the tangent at x = 1
+
+    With --set for the swept input too, a marker at that point and the tangent
+    line there: the slope the lecture finds by nudging. With two --over, a
+    contour map of the output with its gradient as arrows (files only).
+    Files need Matplotlib and the text plot plotille: pip install
+    'autodiff-cli[plot]'; without them the command exits 1 and writes nothing.
+    """
+    from .plotting import FILE_FORMATS, curves, surface, write_plot_file, write_text_plot
+    from .sweeping import parse_axis
+
+    axes = [parse_axis(text, default_count=PLOT_POINTS) for text in over]
+    if len(axes) > 2:
+        raise AutodiffError("plot draws one input (a curve) or two (a contour map): give --over once or twice")
+    if fmt is None and path is not None:
+        fmt = path.rsplit(".", 1)[-1].lower() if "." in path else None
+        if fmt not in FILE_FORMATS:
+            raise AutodiffError(f"cannot tell the format of {path}", hint="name it .svg, .png or .pdf, or add --format")
+    if fmt is not None and path is None:
+        raise AutodiffError(f"{fmt.upper()} goes to a file", hint=f"add -o plot.{fmt}")
+    values = parse_assignments(assignments)
+    at = {axis.name: values.pop(axis.name) for axis in axes if axis.name in values}
+    prog = load_program(program, source_file, tuple(f"{k}={v!r}" for k, v in values.items()), output_name)
+    if len(axes) == 2:
+        if path is None:
+            raise AutodiffError("a contour map of two inputs needs a file", hint="add -o plot.svg")
+        picture = surface(prog, *axes)
+    else:
+        picture = curves(prog, axes[0], order, tangent_at=at.get(axes[0].name))
+    if path is None:
+        width, height = shutil.get_terminal_size((100, 30))
+        write_text_plot(picture, sys.stdout, width=width, height=height, color=sys.stdout.isatty())
+    else:
+        write_plot_file(picture, path, fmt)
+    if picture.failed:
+        click.echo(f"{picture.failed} point{'s' if picture.failed > 1 else ''} failed: gaps in the plot", err=True)
+
+
+PLOT_POINTS = 201

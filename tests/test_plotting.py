@@ -1,0 +1,138 @@
+"""Plots: real files read back, the text plot in a (fake) terminal, the numbers behind them."""
+import math
+import os
+import pty
+import subprocess
+import sys
+
+import pytest
+import sympy
+
+from autodiff_cli.parsing import parse
+from autodiff_cli.plotting import curves, surface, write_text_plot
+from autodiff_cli.sweeping import parse_axis
+
+LECTURE_F = "3*x**2 - 4*x + 5"
+
+
+def test_the_lectures_f_its_slope_and_the_tangent_at_3():
+    picture = curves(parse(LECTURE_F), parse_axis("x=-5:5:11"), order=2, tangent_at=3.0)
+    assert list(picture.curves) == ["f", "df/dx", "d²f/dx²"]
+    assert picture.curves["f"].tolist() == [3 * x * x - 4 * x + 5 for x in range(-5, 6)]
+    assert picture.curves["df/dx"].tolist() == [6 * x - 4 for x in range(-5, 6)]
+    assert picture.curves["d²f/dx²"].tolist() == [6.0] * 11
+    assert picture.tangent == (3.0, 20.0, 14.0)
+
+
+@pytest.mark.parametrize("text, reference", [
+    ("tanh(x)", "tanh(x)"), ("sigmoid(x)*sin(x)", "sin(x)/(1 + exp(-x))"),
+    ("relu(x - 1)**3", "Piecewise((0, x < 1), ((x - 1)**3, True))"), ("log(x)*x", "log(x)*x"),
+])
+def test_second_derivatives_along_x_match_sympy(text, reference):
+    x = sympy.Symbol("x", real=True)
+    expression = sympy.sympify(reference, locals={"x": x})
+    picture = curves(parse(text), parse_axis("x=0.25:3:12"), order=2)
+    second = sympy.lambdify(x, sympy.diff(expression, x, 2))
+    for xi, d2 in zip(picture.x.tolist(), picture.curves["d²f/dx²"].tolist()):
+        assert d2 == pytest.approx(float(second(xi)), rel=1e-9, abs=1e-12)
+
+
+def test_failed_points_are_gaps():
+    picture = curves(parse("log(x)"), parse_axis("x=-1:1:5"))
+    assert picture.failed == 3
+    assert [math.isnan(v) for v in picture.curves["f"].tolist()] == [True, True, True, False, False]
+
+
+def test_a_surface_holds_the_output_and_its_gradient_on_the_grid():
+    picture = surface(parse("x**2 + x*y"), parse_axis("x=0:2:3"), parse_axis("y=-1:1:2"))
+    assert picture.value.shape == (2, 3)
+    assert picture.value.tolist() == [[0, 0, 2], [0, 2, 6]]
+    assert picture.grad[0].tolist() == [[-1, 1, 3], [1, 3, 5]]
+    assert picture.grad[1].tolist() == [[0, 1, 2], [0, 1, 2]]
+
+
+@pytest.mark.parametrize("name, magic", [("f.png", b"\x89PNG\r\n\x1a\n"), ("f.pdf", b"%PDF-")])
+def test_binary_plot_files_are_real(run, tmp_path, name, magic):
+    result = run("plot", LECTURE_F, "--over", "x=-5:5", "--set", "x=3", "-o", tmp_path / name)
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / name).read_bytes().startswith(magic)
+
+
+def test_the_svg_holds_the_curves_and_axis_labels_and_is_the_same_every_time(run, tmp_path):
+    for name in ("a.svg", "b.svg"):
+        assert run("plot", "L = tanh(x)", "--over", "x=-4:4", "--order", "2", "--set", "x=1",
+                   "-o", tmp_path / name).exit_code == 0
+    svg = (tmp_path / "a.svg").read_text()
+    assert svg == (tmp_path / "b.svg").read_text()
+    for text in (">x</text>", ">L</text>", ">dL/dx</text>", ">d²L/dx²</text>", "tangent at x = 1: slope 0.42"):
+        assert text in svg
+    assert svg.count('id="line2d_') >= 4            # the three curves and the tangent, at least
+
+
+def test_two_inputs_make_a_contour_map_file(run, tmp_path):
+    result = run("plot", "x**2 + x*y", "--over", "x=-2:2:30", "--over", "y=-2:2:30", "-o", tmp_path / "c.svg")
+    assert result.exit_code == 0
+    svg = (tmp_path / "c.svg").read_text()
+    assert ">y</text>" in svg and "with its gradient" in svg
+
+
+def test_the_text_plot_has_the_curves_and_the_legend(run):
+    result = run("plot", "relu(x)", "--over", "x=-2:2", "--set", "x=1")
+    assert result.exit_code == 0
+    assert "relu" not in result.stderr
+    for text in ("(x)", "f", "df/dx", "tangent: slope 1", "x = 1"):
+        assert text in result.stdout
+    assert any("\u2800" < ch <= "\u28ff" for ch in result.stdout)        # braille dots
+    assert "\x1b[" not in result.stdout                                    # no colour when piped
+
+
+def test_the_text_plot_in_a_real_terminal_is_in_colour():
+    primary, secondary = pty.openpty()
+    done = subprocess.run([sys.executable, "-m", "autodiff_cli", "plot", "tanh(x)", "--over", "x=-3:3"],
+                          stdout=secondary, stderr=subprocess.PIPE, timeout=60)
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            block = os.read(primary, 65536)
+        except OSError:
+            break
+        if not block:
+            break
+        shown += block
+    os.close(primary)
+    assert done.returncode == 0, done.stderr
+    assert b"\x1b[" in shown and "df/dx".encode() in shown
+
+
+@pytest.mark.parametrize("module, args, message", [
+    ("matplotlib", ["-o", "f.svg"], "needs Matplotlib"),
+    ("plotille", [], "needs plotille"),
+])
+def test_a_missing_library_says_what_to_install_and_writes_nothing(run, monkeypatch, tmp_path, module, args, message):
+    monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.chdir(tmp_path)
+    result = run("plot", "x**2", "--over", "x=0:1", *args)
+    assert result.exit_code == 1
+    assert message in result.stderr and "pip install 'autodiff-cli[plot]'" in result.stderr
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--over", "x=0:1", "--over", "y=0:1"], "a contour map of two inputs needs a file"),
+    (["--over", "x=0:1", "-o", "f.txt"], "cannot tell the format"),
+    (["--over", "x=0:1", "--format", "png"], "PNG goes to a file"),
+    (["--over", "x=0:1", "--over", "y=0:1", "--over", "z=0:1"], "one input (a curve) or two"),
+])
+def test_plot_mistakes_are_explained(run, args, message):
+    result = run("plot", "x*y*z", "--set", "y=1", "--set", "z=1", *args)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_a_single_point_command_never_imports_numpy_matplotlib_or_graphviz():
+    code = ("import sys; from autodiff_cli.cli import cli\n"
+            "try:\n    cli.main(['eval', 'x**2', '--set', 'x=3', '--json'], standalone_mode=False)\n"
+            "finally:\n    print(sorted(m for m in ('numpy', 'matplotlib', 'graphviz', 'orjson', 'plotille') "
+            "if m in sys.modules), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stderr.strip() == "[]"
