@@ -48,12 +48,17 @@ def _matrix(chunk: Chunk):
     return np.column_stack([*chunk.inputs.values(), chunk.value, *chunk.grad.values()])
 
 
-def _number_rows(chunk: Chunk) -> list[bytes]:
-    """Each point's numbers as `1.5,-3.0,...` (null for NaN)."""
+def _numbers_text(chunk: Chunk) -> bytes:
+    """Each point's numbers as `1.5,-3.0,...` (null for NaN), rows joined by `],[`."""
     import orjson
 
-    text = orjson.dumps(_matrix(chunk), option=orjson.OPT_SERIALIZE_NUMPY)
-    return text[2:-2].split(b"],[") if len(chunk) else []
+    return orjson.dumps(_matrix(chunk), option=orjson.OPT_SERIALIZE_NUMPY)[2:-2] if len(chunk) else b""
+
+
+def _number_rows(chunk: Chunk) -> list[bytes]:
+    """Each point's numbers as `1.5,-3.0,...` (null for NaN)."""
+    text = _numbers_text(chunk)
+    return text.split(b"],[") if text else []
 
 
 def write_csv(program: Program, chunks: Iterable[Chunk], out: BinaryIO) -> int:
@@ -63,17 +68,23 @@ def write_csv(program: Program, chunks: Iterable[Chunk], out: BinaryIO) -> int:
     out.write((",".join(columns.all) + "\n").encode())
     failed = 0
     for chunk in chunks:
-        rows = _number_rows(chunk)
-        if not rows:
+        text = _numbers_text(chunk)
+        if not text:
             continue
-        body = b",\n".join(rows) + b",\n"         # the error cell empty
-        if chunk.errors or b"null" in body:
-            body = b"".join(_csv_failed_row(row, chunk.errors[i], len(columns.inputs), len(columns.grads))
-                            if i in chunk.errors else row.replace(b"null", b"") + b",\n"
-                            for i, row in enumerate(rows))
+        if chunk.errors or _has_nan(chunk):
+            out.write(b"".join(_csv_failed_row(row, chunk.errors[i], len(columns.inputs), len(columns.grads))
+                               if i in chunk.errors else row.replace(b"null", b"") + b",\n"
+                               for i, row in enumerate(text.split(b"],["))))
             failed += len(chunk.errors)
-        out.write(body)
+        else:
+            out.write(text.replace(b"],[", b",\n") + b",\n")       # the error cell empty
     return failed
+
+
+def _has_nan(chunk: Chunk) -> bool:
+    import numpy as np
+
+    return any(np.isnan(g).any() for g in chunk.grad.values())
 
 
 def _csv_failed_row(numbers: bytes, message: str, inputs: int, grads: int) -> bytes:

@@ -262,14 +262,19 @@ def run_chunk(program: Program, columns: Mapping[str, object], start: int = 0, s
         suspect |= ~np.isfinite(g)
     inputs = {name: _column(columns[name] if name in columns else node.data, n)
               for name, node in program.inputs.items()}
-    errors = _rerun_scalar(program, np.flatnonzero(suspect), inputs, value, grad, strict)
+    suspects = np.flatnonzero(suspect)
+    errors = {}
+    if len(suspects):
+        value = value.copy()                # writable, and no longer shared with another column
+        grad = {name: g.copy() for name, g in grad.items()}
+        errors = _rerun_scalar(program, suspects, inputs, value, grad, strict)
     return Chunk(start, inputs, value, grad, errors)
 
 
 def _column(x, n: int):
-    """`x` (an array, or a number that does not vary) as a new array of n floats."""
+    """`x` (an array, or a number that does not vary) as n floats: a read-only view, not a copy."""
     np = numpy()
-    return np.array(np.broadcast_to(x, (n,)), dtype=float)
+    return np.broadcast_to(np.asarray(x, dtype=float), (n,))
 
 
 def forward_arrays(program: Program, columns: Mapping[str, object], n: int):
@@ -310,7 +315,7 @@ def backward_arrays(program: Program, data: list) -> list:
             if len(xs) == 1:
                 local = (local,)
             for x, d in zip(node.inputs, local):
-                contribution = g * d
+                contribution = g if type(d) is float and d == 1.0 else g * d    # + passes g on, uncopied
                 j = x.index
                 grads[j] = contribution if grads[j] is None else grads[j] + contribution
     return [0.0 if g is None else g for g in grads]

@@ -51,3 +51,24 @@ def test_bench_runs_at_a_tiny_size():
     assert done.returncode == 0, done.stderr
     for section in ("Start-up", "Throughput", "Engine", "SymPy", "Memory"):
         assert f"## {section}" in done.stdout
+
+
+def test_the_sweep_floor_computes_what_a_sweep_computes():
+    import numpy as np
+    import sweeps
+
+    columns = sweeps.random_points(500)
+    [chunk] = sweeps.ours(parse(sweeps.NEURON), columns)
+    floor = sweeps.hand_numpy(columns)
+    assert np.allclose(chunk.value, floor[0], rtol=1e-12, atol=0)
+    for name, expected in zip(["x1", "x2", "w1", "w2", "b"], floor[1:]):
+        assert np.allclose(chunk.grad[name], expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.slow
+def test_sweep_bench_runs_at_a_tiny_size():
+    done = subprocess.run([sys.executable, str(BENCH / "sweeps.py"), "--quick"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    for section in ("Compute", "Text", "Memory"):
+        assert f"## {section}" in done.stdout

@@ -82,7 +82,7 @@ def test_a_gradient_that_does_not_exist_is_an_empty_cell_and_null():
     program = parse("x**n")
     program.set({"n": 2.0})
     computed = list(sweep(program, Grid([parse_axis("x=1:2:2")])))
-    computed[0].grad["n"][0] = math.nan         # as the engine reports one that does not exist
+    computed[0].grad["n"] = np.array([math.nan, 2.0])     # as the engine reports one that does not exist
     out = io.BytesIO()
     sweep_output.write_csv(program, computed, out)
     assert out.getvalue().decode().splitlines()[1] == "1.0,2.0,1.0,2.0,,"
