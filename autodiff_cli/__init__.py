@@ -15,7 +15,7 @@ _EXPORTS = {
     "evaluate": "parsing", "Program": "program",
     "parse": "parsing",
     "Value": "engine", "topological_order": "engine", "forward": "engine", "backward": "engine",
-    "draw_dot": "drawing",
+    "draw_dot": "drawing", "live": "page",
     "AutodiffError": "errors", "SourceError": "errors", "DomainError": "errors",
 }
 __all__ = sorted(_EXPORTS)

@@ -524,9 +524,9 @@ def diff_command(program, source_file, assignments, output_name, wrt, order, as_
 @cli.command("graph", cls=AutodiffCommand, epilog=PROGRAM_HELP)
 @program_options
 @click.option("-o", "--out", "path", metavar="FILE",
-              help="Write the picture here; the format follows the extension (.svg .png .pdf .dot .gv). "
-                   "Without -o, DOT text goes to standard output.")
-@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot", "gv"]), default=None,
+              help="Write the picture here; the format follows the extension (.svg .png .pdf .dot .gv, "
+                   "or .html: the live page). Without -o, DOT text goes to standard output.")
+@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot", "gv", "html"]), default=None,
               help="The format, whatever the file's name.")
 @click.option("--precision", default=4, show_default=True, type=click.IntRange(0, 17), help="Decimals shown.")
 @click.option("--rankdir", type=click.Choice(["LR", "TB"]), default="LR", show_default=True,
@@ -544,6 +544,12 @@ def graph_command(program, source_file, assignments, output_name, path, fmt, pre
     Rendering SVG, PNG or PDF needs Graphviz's `dot` or pygraphviz
     (pip install 'autodiff-cli[render]'); without either the command exits 1 and
     writes nothing.
+
+    -o graph.html writes the live page: the same picture in one self-contained
+    HTML file (no network), a slider and a number box per input (over value ±
+    2·max(1, |value|), adjustable in the page), and every node's data and grad
+    recomputed as you move them; click a value for its chain-rule lines and
+    its paths to the output; "step" nudges the inputs along the gradient.
     """
     from .drawing import BINARY, check_layout_size, output_format, write_picture
 
@@ -556,6 +562,15 @@ def graph_command(program, source_file, assignments, output_name, path, fmt, pre
         warning = check_layout_size(prog, max_nodes)
         if warning:
             click.echo(f"warning: {warning}", err=True)
+    if fmt == "html":
+        from .drawing import write_output
+        from .page import live_page
+
+        if no_grad:
+            raise AutodiffError("the live page shows the gradients: leave out --no-grad")
+        page = live_page(prog, precision=precision, rankdir=rankdir, backend=backend)
+        write_output(page.encode("utf-8"), path, "html")
+        return
     write_picture(prog, path, fmt, backend=backend, precision=precision, rankdir=rankdir, grad=not no_grad)
 
 

@@ -206,13 +206,18 @@ _RULES: dict[tuple[str, int], Program] = {}
 def local_derivative(node: Value, i: int, refs: list[Expression | None]) -> Expression:
     """The op's rule for input i (text of the language, parsed once per op) with x, y and o
     replaced by how the program refers to the operands and the node."""
+    variables = {"o": refs[node.index], **dict(zip("xy", (refs[x.index] for x in node.inputs)))}
+    return rule_expression(node.op, i, variables)
+
+
+def rule_expression(op: ops.Op, i: int, variables: dict[str, Expression]) -> Expression:
+    """The op's derivative rule for input i as an expression, with x, y and o replaced by `variables`."""
     from .parsing import parse
 
-    key = (node.op.name, i)
+    key = (op.name, i)
     rule = _RULES.get(key)
     if rule is None:
-        rule = _RULES[key] = parse(node.op.rule[i])
-    variables = {"o": refs[node.index], **dict(zip("xy", (refs[x.index] for x in node.inputs)))}
+        rule = _RULES[key] = parse(op.rule[i])
     values: list[Expression] = []
     for part in rule.nodes:
         if part.op is ops.INPUT:

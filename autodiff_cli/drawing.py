@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import graphviz
 
 RENDERED = ("svg", "png", "pdf")
+PAGE = ("html", "htm")
 BINARY = ("png", "pdf")
 TEXT = ("dot", "gv")
 SLOW_LAYOUT = 2_000         # nodes; above this, warn that layout will be slow
@@ -140,6 +141,11 @@ def write_picture(program: Program, path: str | None, fmt: str, *, backend: str 
     """
     source = digraph(program, **options).source
     data = source.encode("utf-8") if fmt == "dot" else render(source, fmt, backend)
+    write_output(data, path, fmt)
+
+
+def write_output(data: bytes, path: str | None, fmt: str) -> None:
+    """`data` to the file at `path` (replaced in one step, never left partial), or to standard output."""
     if path is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
@@ -176,9 +182,9 @@ def output_format(path: str | None, fmt: str | None) -> str:
     """The format asked for: `fmt`, else the file's extension, else DOT text."""
     if fmt is None:
         fmt = os.path.splitext(path)[1].lstrip(".").lower() if path else "dot"
-    if fmt not in RENDERED + TEXT:
-        raise AutodiffError(f"cannot write {fmt!r}: the formats are .svg .png .pdf .dot .gv")
-    return "dot" if fmt == "gv" else fmt
+    if fmt not in RENDERED + TEXT + PAGE:
+        raise AutodiffError(f"cannot write {fmt!r}: the formats are .svg .png .pdf .dot .gv .html")
+    return {"gv": "dot", "htm": "html"}.get(fmt, fmt)
 
 
 def render(source: str, fmt: str, backend: str = "auto") -> bytes:

@@ -29,6 +29,7 @@ class Step:
     local: float | None     # None where it does not exist (the exponent of a negative base)
     upstream: float | None  # d output / d parent
     shared: bool            # the node feeds more than one edge, so its gradient is a sum
+    position: int = 0       # which of the parent's inputs the node is (0 or 1; `a + a` has both)
 
     @property
     def contribution(self) -> float | None:
@@ -55,7 +56,7 @@ def backward_steps(program: Program, names: list[str] | None = None) -> Iterator
             continue
         local_names = {"o": names[parent.index], **dict(zip("xy", (names[x.index] for x in parent.inputs)))}
         for i, (x, local) in enumerate(zip(parent.inputs, local_derivatives(parent))):
-            yield Step(x, parent, parent.op.rule_with(i, local_names), local, parent.grad, edges[x.index] > 1)
+            yield Step(x, parent, parent.op.rule_with(i, local_names), local, parent.grad, edges[x.index] > 1, i)
 
 
 def number(x: float | None, precision: int = 6) -> str:

@@ -5,13 +5,15 @@ Each op's Python and LaTeX forms are in the op table, beside its rule.
 """
 from __future__ import annotations
 
+import json
 import keyword
 import re
 
-from .deriving import Derivative
+from .deriving import Derivative, rule_expression
 from .errors import AutodiffError
 from .expressions import (ATOM, POWER, PRODUCT, SUM, UNARY, Expression, add, apply, children, is_negation,
                           language_form, number_text, render, render_with)
+from .ops import Op
 from .program import Program
 
 EXPR_LIMIT = 400            # operations in an expression written out in full; past this, the program form
@@ -115,7 +117,9 @@ def _python_names(derivative: Derivative) -> dict[str, str]:
     return names
 
 
-def _python(expression: Expression, names: dict[str, str]) -> str:
+def _python(expression: Expression, names: dict[str, str], target: str = "python") -> str:
+    """The expression in Python (or, with target "javascript", in JavaScript): each op in its form
+    from the op table, names replaced by `names`."""
     def leaf(e: Expression) -> tuple[str, int]:
         if e[0] == "name":
             return names.get(e[1], e[1]), ATOM
@@ -123,9 +127,9 @@ def _python(expression: Expression, names: dict[str, str]) -> str:
         return text, (UNARY if text.startswith("-") else ATOM)
 
     def form(e: Expression, parts: list[tuple[str, int]]) -> tuple[str, int]:
-        if e[0] == "op" and e[1].python != e[1].template:          # a call or a conditional: an atom
+        if e[0] == "op" and getattr(e[1], target) != e[1].template:     # a call or a conditional: an atom
             operands = {v: text if level == ATOM else f"({text})" for v, (text, level) in zip("xy", parts)}
-            return e[1].applied_to(operands, "python"), ATOM
+            return e[1].applied_to(operands, target), ATOM
         return language_form(e, parts)
 
     return render_with(expression, form, leaf)[0]
@@ -191,3 +195,17 @@ def _latex(expression: Expression) -> str:
 def _wrap(part: tuple[str, int], needed: int) -> str:
     text, level = part
     return text if level >= needed else rf"\left({text}\right)"
+
+
+# JavaScript, for the live page
+
+def javascript_ops(used: list[Op]) -> str:
+    """`{"tanh": [(x, y) => forward, (x, y, o) => [d/dx, d/dy]], ...}`: each op's forward rule from
+    the op table and its local derivatives from the table's rule texts, in JavaScript."""
+    entries = []
+    for op in used:
+        variables = {v: ("name", v) for v in "xyo"}
+        rules = ", ".join(_python(rule_expression(op, i, variables), {}, "javascript") for i in range(op.arity))
+        entries.append(f"  {json.dumps(op.name)}: [(x, y) => {op.applied_to({'x': 'x', 'y': 'y'}, 'javascript')}, "
+                       f"(x, y, o) => [{rules}]]")
+    return "{\n" + ",\n".join(entries) + "\n}"

@@ -22,6 +22,8 @@ Conventions (documented in the README):
 - `rule` is the same derivative as text in the language, in terms of `x`,
   `y` (the inputs) and `o` (the output).
 - Kinks: relu'(0) = 0 and abs'(0) = 0, as PyTorch does.
+- `javascript` is the forward rule in JavaScript, for the live page (its
+  derivatives there are the `rule` texts, rendered in JavaScript).
 - Arrays (sweeps run one pass over NumPy arrays): `array(np, *xs)` and
   `array_derivative(np, *xs, o)` are the same rules elementwise, with NumPy
   passed in so that only sweeps import it; an op whose scalar rules are plain
@@ -42,7 +44,7 @@ class Op:
 
     __slots__ = ("name", "symbol", "arity", "forward", "derivative", "rule", "lesson", "meaning",
                  "method", "reflected", "kink", "constant_right", "template", "written", "sympy", "python", "latex",
-                 "partial", "array", "array_derivative", "refuses")
+                 "partial", "array", "array_derivative", "refuses", "javascript")
 
     def __init__(self, name: str, symbol: str, arity: int, forward: Callable | None = None,
                  derivative: Callable | None = None, rule: tuple[str, ...] = (), lesson: str = "",
@@ -50,7 +52,7 @@ class Op:
                  kink: float | None = None, constant_right: Op | None = None, template: str = "",
                  written: str = "", sympy: str = "", python: str = "", latex: str = "", partial: bool = False,
                  array: Callable | None = None, array_derivative: Callable | None = None,
-                 refuses: Callable | None = None):
+                 refuses: Callable | None = None, javascript: str = ""):
         self.name = name                # the grammar's alias, or the function's name in the language
         self.symbol = symbol            # what reports show
         self.arity = arity
@@ -72,6 +74,7 @@ class Op:
         self.array = array or (lambda np, *xs: forward(*xs))        # elementwise over NumPy arrays
         self.array_derivative = array_derivative or (lambda np, *xs: derivative(*xs))
         self.refuses = refuses          # (np, *xs) -> where `forward` raises; None: nowhere
+        self.javascript = javascript or (f"Math.{name}(x)" if arity == 1 and not template else self.template)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -182,12 +185,14 @@ POW_CONSTANT_EXPONENT = Op(
     "pow_constant_exponent", "**", 2, _pow_constant_exponent, _d_pow, ("y*x**(y - 1)", "o*log(x)"),
     "** gives y*x**(y-1) to the base and o*log(x) to the exponent", "power with a constant exponent",
     written="x**3", sympy="x**y", python="math.pow(x, y)", latex="{x}^{y}", partial=True,
+    javascript="Math.pow(x, y)",
     array=lambda np, x, y: np.power(x, y), array_derivative=_d_pow_array,
     refuses=lambda np, x, y: ((x < 0.0) & (y != np.floor(y))) | ((x == 0.0) & (y < 1.0) & (y != 0.0)))
 POW = Op("pow", "**", 2, _pow, _d_pow, ("y*x**(y - 1)", "o*log(x)"),
          "** gives y*x**(y-1) to the base and o*log(x) to the exponent", "power (also written ^)",
          "__pow__", "__rpow__", constant_right=POW_CONSTANT_EXPONENT, python="math.pow(x, y)", latex="{x}^{y}",
-         partial=True, array=lambda np, x, y: np.power(x, y), array_derivative=_d_pow_array,
+         partial=True, javascript="Math.pow(x, y)", array=lambda np, x, y: np.power(x, y),
+         array_derivative=_d_pow_array,
          refuses=lambda np, x, y: (x < 0.0) | ((x == 0.0) & (y < 1.0)))
 NEG = Op("neg", "neg", 1, lambda x: -x, lambda x, o: -1.0, ("-1",),
          "neg flips the sign of the gradient", "negation", "__neg__", template="-x", latex="-x")
@@ -204,13 +209,13 @@ SQRT = Op("sqrt", "sqrt", 1, _sqrt, lambda x, o: 0.5 / o, ("1/(2*o)",),
           array=lambda np, x: np.sqrt(x), refuses=lambda np, x: x <= 0.0)
 RELU = Op("relu", "relu", 1, lambda x: x if x > 0.0 else 0.0, lambda x, o: _step(x), ("step(x)",),
           "relu passes the gradient where x > 0 and blocks it elsewhere", "max(x, 0)", "relu", kink=0.0,
-          sympy="Max(x, 0)", python="(x if x > 0.0 else 0.0)",
+          sympy="Max(x, 0)", python="(x if x > 0.0 else 0.0)", javascript="(x > 0 ? x : 0)",
           array=lambda np, x: np.where(x > 0.0, x, 0.0), array_derivative=lambda np, x, o: np.where(x > 0.0, 1.0, 0.0))
 SIGMOID = Op("sigmoid", "sigmoid", 1, _sigmoid, lambda x, o: o * (1.0 - o), ("o*(1 - o)",),
              "sigmoid gives o·(1 - o)", "1/(1 + exp(-x))", "sigmoid",
              sympy="1/(1 + exp(-x))", latex=r"\sigma\left(x\right)",
              python="(1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else math.exp(x) / (1.0 + math.exp(x)))",
-             array=_sigmoid_array)
+             javascript="(x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)))", array=_sigmoid_array)
 SIN = Op("sin", "sin", 1, math.sin, lambda x, o: math.cos(x), ("cos(x)",), "sin gives cos(x)", "sine", "sin",
          latex=r"\sin\left(x\right)", array=lambda np, x: np.sin(x), array_derivative=lambda np, x, o: np.cos(x))
 COS = Op("cos", "cos", 1, math.cos, lambda x, o: -math.sin(x), ("-sin(x)",), "cos gives -sin(x)", "cosine",
@@ -222,11 +227,11 @@ ABS = Op("abs", "abs", 1, abs, lambda x, o: _sign(x), ("sign(x)",),
          array_derivative=lambda np, x, o: np.sign(x) + 0.0)
 SIGN = Op("sign", "sign", 1, _sign, lambda x, o: 0.0, ("0",),
           "sign is flat: it passes no gradient", "1 for x > 0, -1 for x < 0, 0 at 0", "sign", kink=0.0,
-          python="(1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0)",
+          python="(1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0)", javascript="(x > 0 ? 1 : x < 0 ? -1 : 0)",
           array=lambda np, x: np.sign(x) + 0.0)       # + 0.0: sign(-0.0) is 0.0, as `_sign` gives
 STEP = Op("step", "step", 1, _step, lambda x, o: 0.0, ("0",),
           "step is flat: it passes no gradient", "1 for x > 0, else 0 (relu's derivative)", "step", kink=0.0,
-          sympy="Piecewise((1, x > 0), (0, True))", python="(1.0 if x > 0.0 else 0.0)",
+          sympy="Piecewise((1, x > 0), (0, True))", python="(1.0 if x > 0.0 else 0.0)", javascript="(x > 0 ? 1 : 0)",
           array=lambda np, x: np.where(x > 0.0, 1.0, 0.0))
 
 OPERATORS = {op.name: op for op in (ADD, SUB, MUL, DIV, POW, NEG)}     # by the grammar's alias

@@ -11,6 +11,7 @@ LAYERS = [
     {"program"},
     {"parsing", "reports", "drawing", "writing", "sweeping"},
     {"checking", "explaining", "stepping", "deriving", "exporting", "sweep_output", "plotting"},
+    {"page"},
     {"cli"},
     {"__main__"},
 ]
