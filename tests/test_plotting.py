@@ -9,7 +9,7 @@ import pytest
 import sympy
 
 from autodiff_cli.parsing import parse
-from autodiff_cli.plotting import curves, surface, write_text_plot
+from autodiff_cli.plotting import curves, surface
 from autodiff_cli.sweeping import parse_axis
 
 LECTURE_F = "3*x**2 - 4*x + 5"
