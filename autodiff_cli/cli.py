@@ -165,10 +165,8 @@ def sweep_options(command: Callable) -> Callable:
                              "included; repeat for a grid (the first varies slowest).")(command)
 
 
-def load_points(over: tuple[str, ...], points_file: str | None, assignments: tuple[str, ...], *,
-                tangent: bool = False):
-    """The points of --over or --points (None for neither); a swept input may not be --set too,
-    except for a plot's point of tangency."""
+def load_points(over: tuple[str, ...], points_file: str | None, assignments: tuple[str, ...]):
+    """The points of --over or --points (None for neither); a swept input may not be --set too."""
     from .sweeping import Grid, open_points, parse_axis
 
     if not over and not points_file:
@@ -178,7 +176,7 @@ def load_points(over: tuple[str, ...], points_file: str | None, assignments: tup
     points = open_points(points_file) if points_file else Grid([parse_axis(text) for text in over])
     given = {pair.partition("=")[0].strip() for pair in assignments}
     both = [name for name in points.names if name in given]
-    if both and not tangent:
+    if both:
         raise AutodiffError(f"{both[0]} is swept and also given by --set", hint=f"drop --set {both[0]}=...")
     return points
 
@@ -598,20 +596,21 @@ def plot_command(program, source_file, assignments, output_name, over, order, pa
     'autodiff-cli[plot]'; without them the command exits 1 and writes nothing.
     """
     from .plotting import FILE_FORMATS, curves, surface, write_plot_file, write_text_plot
+    from .sweep_output import format_for
     from .sweeping import parse_axis
 
     axes = [parse_axis(text, default_count=PLOT_POINTS) for text in over]
     if len(axes) > 2:
         raise AutodiffError("plot draws one input (a curve) or two (a contour map): give --over once or twice")
-    if fmt is None and path is not None:
-        fmt = path.rsplit(".", 1)[-1].lower() if "." in path else None
-        if fmt not in FILE_FORMATS:
-            raise AutodiffError(f"cannot tell the format of {path}", hint="name it .svg, .png or .pdf, or add --format")
+    fmt = format_for(path, fmt)
+    if path is not None and fmt not in FILE_FORMATS:
+        raise AutodiffError(f"cannot tell the format of {path}", hint="name it .svg, .png or .pdf, or add --format")
     if fmt is not None and path is None:
         raise AutodiffError(f"{fmt.upper()} goes to a file", hint=f"add -o plot.{fmt}")
-    values = parse_assignments(assignments)
-    at = {axis.name: values.pop(axis.name) for axis in axes if axis.name in values}
-    prog = load_program(program, source_file, tuple(f"{k}={v!r}" for k, v in values.items()), output_name)
+    swept = {axis.name for axis in axes}
+    at = parse_assignments([pair for pair in assignments if pair.partition("=")[0].strip() in swept])
+    prog = load_program(program, source_file, tuple(pair for pair in assignments
+                                                    if pair.partition("=")[0].strip() not in swept), output_name)
     if len(axes) == 2:
         if path is None:
             raise AutodiffError("a contour map of two inputs needs a file", hint="add -o plot.svg")

@@ -3,7 +3,6 @@
 "use strict";
 
 const nodes = MODEL.nodes;              // [op name or null, [input ids], data, label]
-const shown = { data: MODEL.nodes.map((n) => n[2]), grad: MODEL.grad.slice(), undefined: [] };
 const consumers = nodes.map(() => []);
 nodes.forEach(([, inputs], id) => inputs.forEach((x) => consumers[x].push(id)));
 

@@ -52,8 +52,7 @@ def live_page(program: Program, *, precision: int = 4, rankdir: str = "LR", back
     """The page for a program that has been run: picture, sliders, and the script that keeps them live."""
     svg = render(digraph(program, precision=precision, rankdir=rankdir).source, "svg", backend).decode("utf-8")
     model = page_model(program, precision)
-    used = sorted({node.op.name for node in program.nodes if node.inputs})
-    table = {op.name: op for op in ops.all_ops()}
+    used = sorted({node.op for node in program.nodes if node.inputs}, key=lambda op: op.name)
     script = files("autodiff_cli").joinpath("page.js").read_text(encoding="utf-8")
     output = model["outputName"]
     heading = html.escape(title or program.text.strip() or output)
@@ -73,7 +72,7 @@ def live_page(program: Program, *, precision: int = 4, rankdir: str = "LR", back
         '<pre id="chain" hidden></pre>',
         "<script>",
         f"const MODEL = {json.dumps(model, allow_nan=False)};",
-        f"const OPS = {javascript_ops([table[name] for name in used])};",
+        f"const OPS = {javascript_ops(used)};",
         script,
         "</script>", "</body>", "</html>", ""])
 
@@ -89,7 +88,6 @@ def page_model(program: Program, precision: int) -> dict:
     return {
         "nodes": [[node.op.name if node.inputs else None, [x.index for x in node.inputs], node.data,
                    program.label(node)] for node in program.nodes],
-        "grad": [node.grad for node in program.nodes],
         "inputs": {name: node.index for name, node in program.inputs.items()},
         "output": program.output.index,
         "outputName": program.output_name or "out",

@@ -10,7 +10,7 @@ dots, colour, axes, no dependencies).  Points that fail are gaps in the curves.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TextIO
 
 from .errors import AutodiffError
@@ -52,7 +52,6 @@ class Surface:
     value: object
     grad: tuple[object, object]
     failed: int = 0
-    labels: dict[str, str] = field(default_factory=dict)
 
 
 def output_label(program: Program) -> str:
@@ -76,12 +75,12 @@ def curves(program: Program, axis: Axis, order: int = 1, tangent_at: float | Non
     return result
 
 
-def _along(program: Program, axis: Axis, name: str | None = None):
+def _along(program: Program, axis: Axis):
     import numpy as np
 
     chunks = list(sweep(program, Grid([axis])))
     value = np.concatenate([c.value for c in chunks])
-    grad = np.concatenate([c.grad[name or axis.name] for c in chunks])
+    grad = np.concatenate([c.grad[axis.name] for c in chunks])
     return axis.values(), value, grad, sum(len(c.errors) for c in chunks)
 
 
