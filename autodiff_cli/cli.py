@@ -510,7 +510,7 @@ def diff_command(program, source_file, assignments, output_name, wrt, order, as_
     if as_json:
         write_derivative_json(prog, derivative, sys.stdout)
     elif target == "python":
-        sys.stdout.write(exporting.python_function(prog, derivative))
+        sys.stdout.write(exporting.python_function(prog, names))
     elif target == "latex":
         sys.stdout.write(exporting.latex(derivative))
     elif as_expressions:

@@ -33,11 +33,12 @@ from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 from . import ops
-from .engine import Value
-from .errors import AutodiffError
+from .engine import NumericError, Value, backward, forward as forward_pass
+from .errors import DomainError
 from .expressions import Expression, add, apply, is_atom, name, num, render
+from .rules import local_derivative
+from .naming import output_symbol, same_text, symbols, taken_names
 from .program import Program
-from .writing import free_name, fresh_names, same_text
 
 _VARIABLE = re.compile(r"\b[xyo]\b")
 ADD_UP = "used more than once: the gradients add up"
@@ -72,12 +73,28 @@ class Derivative:
 
     prefix: str                         # dOUT_d: the adjoint of X is named prefix + X
 
+    def lines(self) -> list[Statement | None]:
+        """The statements in the order `text` writes them, one a line (None for a comment line)."""
+        forward = [s for s in self.statements if s.kind in ("input", "forward")]
+        backward = [s for s in self.statements if s.kind in ("adjoint", "gradient")]
+        return [None, *forward, None, *backward]
+
     def text(self) -> str:
         """The program as text: the forward statements, then the derivative's."""
-        forward = [s.text() for s in self.statements if s.kind in ("input", "forward")]
-        backward = [s.text() for s in self.statements if s.kind in ("adjoint", "gradient")]
         header = f"# its derivative: {self.prefix}X is d {self.output} / d X, from the output back to the inputs"
-        return "\n".join(["# the program", *forward, header, *backward]) + "\n"
+        lines = [s.text() if s is not None else header for s in self.lines()]
+        lines[0] = "# the program"
+        return "\n".join(lines) + "\n"
+
+    def error_in(self, program: Program, graph: Program, exc: NumericError, what: str) -> DomainError:
+        """An error of the derivative program's graph, at the place in the user's program it comes
+        from: the node whose value or adjoint the failing statement computes."""
+        line, _ = graph.position(exc.node)
+        lines = self.lines()
+        statement = lines[line - 1] if 0 < line <= len(lines) else None
+        node = statement.of if statement is not None and statement.of is not None else program.output
+        where = f" ({statement.name})" if statement is not None else ""
+        return DomainError(f"{what}{where}: {exc.reason}", program.text, node.start, node.end)
 
 
 def derivative_program(program: Program, wrt: Sequence[str] | None = None, *, inline: bool = True,
@@ -89,9 +106,7 @@ def derivative_program(program: Program, wrt: Sequence[str] | None = None, *, in
     (default: the adjoints' prefix, `dOUT_d`).
     """
     wrt = list(program.inputs) if not wrt else list(wrt)
-    unknown = [n for n in wrt if n not in program.inputs]
-    if unknown:
-        raise AutodiffError(f"not an input: {', '.join(unknown)}; the inputs are: {', '.join(program.inputs)}")
+    program.check_inputs(wrt)
     nodes = program.nodes
     reaches = _reaching(nodes, {program.inputs[n].index for n in wrt})
     uses = [0] * len(nodes)
@@ -99,12 +114,13 @@ def derivative_program(program: Program, wrt: Sequence[str] | None = None, *, in
         for x in node.inputs:
             uses[x.index] += 1
     read = _values_read(nodes, reaches)
-    names, out = _forward_names(program, uses, read, inline)
+    symbol = symbols(program)
+    out = output_symbol(program)
+    names = _forward_names(program, symbol, uses, read, inline)
     refs: list[Expression | None] = [None] * len(nodes)
     statements = list(_forward(program, names, refs, out))
-    prefix = _adjoint_prefix(out, set(program.names) | {n for n in names if n})
-    more_names = fresh_names(set(program.names) | {n for n in names if n})
-    adjoint_statements, gradients = _backward(program, reaches, refs, names, prefix, more_names)
+    prefix = _adjoint_prefix(out, taken_names(program) | set(symbol) | {out})
+    adjoint_statements, gradients = _backward(program, reaches, refs, names, prefix, symbol)
     statements += adjoint_statements
     gradient_names = {}
     for input_name in wrt:
@@ -140,31 +156,30 @@ def _values_read(nodes: list[Value], reaches: list[bool]) -> list[bool]:
     return read
 
 
-def _forward_names(program: Program, uses: list[int], read: list[bool],
-                   inline: bool) -> tuple[list[str | None], str]:
-    """The name of each node that gets a statement (or is an input), None for one written inline;
-    and the output's name."""
-    taken = set(program.names)
-    if program.output_name:
-        taken.add(program.output_name)
-    generated = fresh_names(taken)
-    output = program.output
-    out = program.output_name or output.label or free_name("out", taken)
-    names: list[str | None] = []
-    for node in program.nodes:
-        if node.op is ops.INPUT:
-            names.append(node.label)
-        elif node is output and node.op is not ops.CONST:
-            names.append(out)
-        elif node.op is ops.CONST:
-            names.append(None)
-        elif node.label is not None:
-            names.append(node.label)
-        elif uses[node.index] > 1 or read[node.index] or not inline:
-            names.append(next(generated))
-        else:
-            names.append(None)
-    return names, out
+def _forward_names(program: Program, symbol: list[str], uses: list[int], read: list[bool],
+                   inline: bool) -> list[str | None]:
+    """The name of each node that gets a statement (or is an input), None for one written inline.
+    Names are `naming.symbols`, as `explain` and the page call the same nodes.
+
+    A node is written inline in its one user only when no statement comes between them: the
+    derivative program then computes every value in the program's own order, so a point where
+    two values fail (an overflow, a log of a negative number) fails at the same one as `eval`."""
+    nodes = program.nodes
+    user = [-1] * len(nodes)
+    for node in nodes:
+        for x in node.inputs:
+            user[x.index] = node.index
+    names: list[str | None] = [None] * len(nodes)
+    next_statement = len(nodes)                 # the first node after this one that gets a statement
+    for node in reversed(nodes):
+        i = node.index
+        if node.op is ops.CONST:
+            continue
+        if (node.op is ops.INPUT or node is program.output or node.label is not None or uses[i] > 1 or read[i]
+                or not inline or next_statement < user[i]):
+            names[i] = symbol[i]
+            next_statement = i
+    return names
 
 
 def _forward(program: Program, names: list[str | None], refs: list[Expression | None],
@@ -200,37 +215,8 @@ def _adjoint_prefix(out: str, taken: set[str]) -> str:
     return prefix
 
 
-_RULES: dict[tuple[str, int], Program] = {}
-
-
-def local_derivative(node: Value, i: int, refs: list[Expression | None]) -> Expression:
-    """The op's rule for input i (text of the language, parsed once per op) with x, y and o
-    replaced by how the program refers to the operands and the node."""
-    variables = {"o": refs[node.index], **dict(zip("xy", (refs[x.index] for x in node.inputs)))}
-    return rule_expression(node.op, i, variables)
-
-
-def rule_expression(op: ops.Op, i: int, variables: dict[str, Expression]) -> Expression:
-    """The op's derivative rule for input i as an expression, with x, y and o replaced by `variables`."""
-    from .parsing import parse
-
-    key = (op.name, i)
-    rule = _RULES.get(key)
-    if rule is None:
-        rule = _RULES[key] = parse(op.rule[i])
-    values: list[Expression] = []
-    for part in rule.nodes:
-        if part.op is ops.INPUT:
-            values.append(variables[part.label])
-        elif part.op is ops.CONST:
-            values.append(num(part.data))
-        else:
-            values.append(apply(part.op, *(values[x.index] for x in part.inputs)))
-    return values[-1]
-
-
 def _backward(program: Program, reaches: list[bool], refs: list[Expression | None], names: list[str | None],
-              prefix: str, more_names: Iterator[str]) -> tuple[list[Statement], dict[int, tuple[Expression, str]]]:
+              prefix: str, symbol: list[str]) -> tuple[list[Statement], dict[int, tuple[Expression, str]]]:
     """The adjoint statements, from the output back; and each input's gradient expression and comment."""
     contributions: list[list[Expression]] = [[] for _ in program.nodes]
     statements: list[Statement] = []
@@ -246,14 +232,18 @@ def _backward(program: Program, reaches: list[bool], refs: list[Expression | Non
             gradients[i] = (adjoint, "; ".join(notes))
             continue
         if not is_atom(adjoint):
-            label = names[i] or next(more_names)
+            label = names[i] or symbol[i]
             if not names[i]:
                 notes.insert(0, f"d {prefix[1:-2]} / d ({program.label(node)})")
             statements.append(Statement(f"{prefix}{label}", adjoint, "adjoint", node, "; ".join(notes)))
             adjoint = name(f"{prefix}{label}")
         for k, x in enumerate(node.inputs):
             if reaches[x.index]:
-                term = apply(ops.MUL, adjoint, local_derivative(node, k, refs))
+                local = local_derivative(node, k, refs)
+                if node.op.partial[k] and adjoint == num(0.0) and local[0] != "num":
+                    term = ("op", ops.MUL, (adjoint, local))   # 0 times a derivative that may not exist: kept,
+                else:                                           # so that where it does not, this fails as eval does
+                    term = apply(ops.MUL, adjoint, local)
                 if term != num(0.0):
                     contributions[x.index].append(term)
     return statements, gradients
@@ -280,6 +270,8 @@ class Hessian:
     forward: list[Statement]
     blocks: list[tuple[str, list[Statement]]]   # (the first derivative, its backward pass)
     names: dict[str, dict[str, str]]            # a -> b -> the name of d² out / da db
+    output: str                                 # the output's name
+    gradients: dict[str, str]                   # a -> the name of d out / da
 
     @property
     def statements(self) -> list[Statement]:
@@ -308,23 +300,47 @@ def hessian_program(program: Program, wrt: Sequence[str] | None = None) -> Hessi
         gradient = first.gradients[a]
         second = derivative_program(graph.with_output(gradient), wrt, inline=False,
                                     gradient_prefix=f"{prefix}{a}_d")
-        forward = forward or [s for s in second.statements if s.kind in ("input", "forward")]
+        forward = forward or _naming_every_gradient(second, first)
         blocks.append((gradient, [s for s in second.statements if s.kind in ("adjoint", "gradient")]))
         names[a] = second.gradients
-    return Hessian(forward, blocks, names)
+    return Hessian(forward, blocks, names, first.output, first.gradients)
 
 
-def hessian(program: Program, wrt: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
-    """The second derivatives at the program's point: reverse mode over the derivative program."""
+def hessian(program: Program, wrt: Sequence[str] | None = None) -> dict[str, dict[str, float | None]]:
+    """The second derivatives at the program's point: reverse mode over the derivative program.
+
+    One forward pass of the derivative program's graph serves every row; each row is one backward
+    pass from its gradient.  An error names the place in the user's program it comes from."""
     wrt = list(program.inputs) if not wrt else list(wrt)
     first = derivative_program(program, wrt)
     graph = parse_all(first.text())
-    graph.set({name: node.data for name, node in program.inputs.items() if node.data is not None})
+    graph.set({name: value for name, value in program.point().items() if value is not None})
+    try:
+        forward_pass(graph.nodes)
+    except NumericError as exc:
+        raise first.error_in(program, graph, exc, "its derivative") from None
+    inputs = [graph.inputs[b] for b in wrt]
     rows = {}
-    for a in wrt:
-        row = graph.with_output(first.gradients[a]).run()
-        rows[a] = {b: row.grad[b] for b in wrt}
+    try:
+        for a in wrt:
+            out = graph.names[first.gradients[a]]
+            backward(graph.nodes[:out.index + 1])
+            rows[a] = {b: node.grad for b, node in zip(wrt, inputs)}
+    except NumericError as exc:
+        raise first.error_in(program, graph, exc, "its second derivative") from None
     return rows
+
+
+def _naming_every_gradient(second: Derivative, first: Derivative) -> list[Statement]:
+    """The forward statements of a second derivative, plus `dout_dx = ...` for each gradient of the
+    first derivative that is only another name of a value (`dout_dy = x`), so every one is defined."""
+    statements = [s for s in second.statements if s.kind in ("input", "forward")]
+    defined = {s.name for s in statements}
+    for gradient in first.gradients.values():
+        if gradient not in defined:
+            statement = next(s for s in first.statements if s.name == gradient)
+            statements.append(Statement(gradient, statement.expression, "forward", statement.of))
+    return statements
 
 
 def parse_all(text: str) -> Program:

@@ -44,8 +44,6 @@ class Value:
     # The operators and methods (a.tanh()) are installed from the op table below.
     def _apply(self, op: Op, *operands: Value | float) -> Value:
         nodes = tuple(x if isinstance(x, Value) else Value(float(x), op=ops.CONST) for x in operands)
-        if op.constant_right is not None and nodes[1].op is ops.CONST:
-            op = op.constant_right
         out = Value(None, nodes, op)
         forward([out])
         return out
@@ -59,8 +57,14 @@ class Value:
         backward(topological_order(self))
 
 
-def _install(op: Op) -> None:
-    """The op's `Value` method (`__add__`, `tanh`) and reflected operator (`__radd__`), if it has them."""
+def _install(op: Op, added: bool = True) -> None:
+    """The op's `Value` method (`__add__`, `tanh`) and reflected operator (`__radd__`), if it has
+    them; taken away again when the op leaves the table."""
+    if not added:
+        for method in (op.method, op.reflected):
+            if method and method in vars(Value):
+                delattr(Value, method)
+        return
     if op.method:
         setattr(Value, op.method, lambda self, *other: self._apply(op, self, *other))
     if op.reflected:
@@ -125,12 +129,12 @@ def forward(order: Iterable[Value]) -> None:
     except (ArithmeticError, ValueError) as exc:
         overflowed = _first_not_finite(nodes[:nodes.index(node)], "data")
         if overflowed is not None:          # an op refused an infinity that an earlier node produced
-            raise NumericError(overflowed, "the result is too large for a float") from None
+            raise NumericError(overflowed, ops.TOO_LARGE) from None
         raise NumericError(node, _reason(exc)) from None
     if not math.isfinite(sum(map(_DATA, nodes))):
         overflowed = _first_not_finite(nodes, "data")
         if overflowed is not None:
-            raise NumericError(overflowed, "the result is too large for a float")
+            raise NumericError(overflowed, ops.TOO_LARGE)
 
 
 _DATA, _GRAD = attrgetter("data"), attrgetter("grad")
@@ -166,32 +170,49 @@ def backward(order: Sequence[Value]) -> None:
                 x.grad += g * dx
                 y.grad += g * dy
     except (ArithmeticError, ValueError) as exc:
-        raise NumericError(node, _reason(exc)) from None
+        raise NumericError(node, _reason(exc, ops.GRADIENT_TOO_LARGE)) from None
     if not math.isfinite(sum(map(_GRAD, order))):
         _mark_undefined(order)
 
 
 def _mark_undefined(order: Sequence[Value]) -> None:
-    """Set to None the gradients that do not exist; raise on any that overflowed.
+    """Set to None the gradients that do not exist; raise on any that overflowed, and on an input's
+    that does not exist (an input's gradient always exists, or the program is refused there).
 
-    An undefined local derivative is a NaN (only ops marked `partial` in the op
-    table have one), and NaN spreads to every node below it; a NaN anywhere
-    else comes from inf - inf, an overflow.
+    An undefined local derivative is a NaN (only inputs an op of the op table
+    marks `undefined` have one), and NaN spreads to every node below it; a NaN
+    anywhere else comes from inf - inf, an overflow.
     """
     undefined = set()                       # ids, for membership only
+    origins = []                            # (node, input position) where a derivative does not exist
     for node in reversed(order):
         if id(node) in undefined:
             undefined.update(id(x) for x in node.inputs)
-        elif node.op.partial:
-            for x, local in zip(node.inputs, local_derivatives(node)):
-                if local is None:
+        elif any(node.op.partial):
+            for k, (x, local, partial) in enumerate(zip(node.inputs, local_derivatives(node), node.op.partial)):
+                if local is None and partial:
                     undefined.add(id(x))
+                    origins.append((node, k))
     for node in reversed(order):
         if math.isinf(node.grad) or (math.isnan(node.grad) and id(node) not in undefined):
-            raise NumericError(node, "the gradient is too large for a float")
+            raise NumericError(node, ops.GRADIENT_TOO_LARGE)
+    if any(node.op is ops.INPUT and id(node) in undefined for node in order):
+        _refuse_undefined(order, origins)
     for node in order:
         if id(node) in undefined:
             node.grad = None
+
+
+def _refuse_undefined(order: Sequence[Value], origins: list[tuple[Value, int]]) -> None:
+    """An input's gradient does not exist: refuse at the first op (from the output back) whose
+    derivative does not exist towards an input, saying why (`log needs a positive number`)."""
+    varying = set()
+    for node in order:
+        if node.op is ops.INPUT or any(id(x) in varying for x in node.inputs):
+            varying.add(id(node))
+    for node, k in origins:
+        if id(node.inputs[k]) in varying:
+            raise NumericError(node, node.op.why_undefined(k, *(x.data for x in node.inputs), node.data))
 
 
 def local_derivatives(node: Value) -> tuple[float | None, ...]:
@@ -204,10 +225,10 @@ def local_derivatives(node: Value) -> tuple[float | None, ...]:
     return tuple(None if math.isnan(d) else d for d in local)
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: Exception, too_large: str = ops.TOO_LARGE) -> str:
     text = str(exc)
     if isinstance(exc, OverflowError) or "out of range" in text:
-        return "the result is too large for a float"
+        return too_large
     if text == "math domain error":
         return "outside the function's domain"
     return text

@@ -5,6 +5,14 @@ exits with code 2, never with a traceback.
 """
 from __future__ import annotations
 
+CLIP = 60           # characters of user text a message quotes (a 100 MB name is not echoed whole)
+
+
+def clip(text: str, width: int = CLIP) -> str:
+    """User text to put in a message, cut to `width` characters with an ellipsis."""
+    text = str(text)
+    return text if len(text) <= width else text[:width - 1] + "…"
+
 
 class AutodiffError(Exception):
     """Bad input: a message for the user, and exit code 2 on the command line."""

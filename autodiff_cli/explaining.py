@@ -14,7 +14,7 @@ from typing import Iterator, TextIO
 
 from .engine import Value, local_derivatives
 from .program import Program
-from .writing import NAME, legend, symbols
+from .naming import NAME, legend, symbols
 
 _NUMBER = re.compile(r"-?[\d.]+(e[+-]?\d+)?")
 
@@ -41,7 +41,7 @@ class Step:
 def backward_steps(program: Program, names: list[str] | None = None) -> Iterator[Step | Value]:
     """The backward pass as steps; a bare `Value` marks where a shared node's contributions are summed.
 
-    `names` are the formulas' names of the nodes (by default `writing.symbols`).
+    `names` are the formulas' names of the nodes (by default `naming.symbols`).
     Expects a program that has been run.
     """
     names = names or symbols(program)

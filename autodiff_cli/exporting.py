@@ -1,19 +1,21 @@
 """A derivative program in other forms: one expression per input (`--expr`), a Python function
 (`--to python`) and LaTeX (`--to latex`).
 
-Each op's Python and LaTeX forms are in the op table, beside its rule.
+Each op's Python and LaTeX forms, its domain and its precedence are in the op table, beside its
+rule; nothing here names an op.
 """
 from __future__ import annotations
 
-import json
 import keyword
 import re
+import unicodedata
+from typing import Sequence
 
-from .deriving import Derivative, rule_expression
+from . import ops
+from .deriving import Derivative, derivative_program, hessian_program
 from .errors import AutodiffError
-from .expressions import (ATOM, POWER, PRODUCT, SUM, UNARY, Expression, add, apply, children, is_negation,
-                          language_form, number_text, render, render_with)
-from .ops import Op
+from .expressions import Expression, Target, add, apply, children, number_text, render
+from .ops import ATOM, PRODUCT, UNARY
 from .program import Program
 
 EXPR_LIMIT = 400            # operations in an expression written out in full; past this, the program form
@@ -89,123 +91,155 @@ def expression_text(derivative: Derivative) -> str:
 
 # Python
 
-def python_function(program: Program, derivative: Derivative, function: str = "value_and_grad") -> str:
-    """One self-contained function using only `math`: its parameters are the inputs in order of
-    first appearance (with their values as defaults), and it returns (value, {input: gradient})."""
-    names = _python_names(derivative)
+HELPER = "_autodiff_"           # the export's own helpers; a program's names never start with it
+RESERVED = {"math", "ValueError", "OverflowError", "__debug__"}     # what the function body itself refers to
+
+
+def python_function(program: Program, wrt: Sequence[str] | None = None, order: int = 1,
+                    function: str = "value_and_grad") -> str:
+    """One self-contained module using only `math`: a function whose keyword-only parameters are
+    the inputs in order of first appearance (with their values as defaults), returning
+    `(value, {input: gradient})`, and with `order=2` also `{a: {b: d2 value / da db}}`.
+
+    It computes what `diff`'s program computes, with the language's rules: an op refuses the
+    operands its domain excludes (ValueError, with the op table's message), and a value or a
+    gradient too large for a float is an OverflowError, as `eval` reports it.  Every value is
+    named, so every one is checked."""
+    if order == 2:
+        second = hessian_program(program, wrt)
+        statements, output = second.statements, second.output
+        gradients = second.gradients
+        hessian = second.names
+    else:
+        derivative = derivative_program(program, wrt, inline=False)
+        statements, output, gradients, hessian = derivative.statements, derivative.output, derivative.gradients, None
+    names = _python_names([s.name for s in statements] + list(program.inputs))
+    used = sorted({e[1] for s in statements for e in _walk(s.expression) if e[0] == "op"},
+                  key=lambda op: op.name)
     parameters = ", ".join(f"{names[n]}={node.data!r}" if node.data is not None else names[n]
                            for n, node in program.inputs.items())
-    lines = ["import math", "", "", f"def {function}({parameters}):",
-             f'    """d {derivative.output} / d each input, by reverse mode (written by autodiff diff)."""']
-    for statement in derivative.statements:
-        if statement.kind != "input":
-            lines.append(f"    {names[statement.name]} = {_python(statement.expression, names)}")
-    grads = ", ".join(f"{n!r}: {names[g]}" for n, g in derivative.gradients.items())
-    lines.append(f"    return {names[derivative.output]}, {{{grads}}}")
+    lines = ['"""Written by the diff command of autodiff: the program and its derivatives, by reverse mode."""',
+             "import math", "", f"{HELPER}TOO_LARGE = {ops.TOO_LARGE!r}",
+             f"{HELPER}GRADIENT_TOO_LARGE = {ops.GRADIENT_TOO_LARGE!r}", ""]
+    lines += _python_helpers(used)
+    lines += ["", "", f"def {function}(*, {parameters}):" if parameters else f"def {function}():",
+              f'    """d {output} / d each input, by reverse mode (written by autodiff diff)."""']
+    forward = [s for s in statements if s.kind == "forward"]
+    backward = [s for s in statements if s.kind in ("adjoint", "gradient")]
+    target = Target("python", number=repr, names=lambda name: names.get(name) or _constant(name),
+                    call=lambda op: f"{HELPER}{op.name}" if op.refuse else None)
+    for block, message in ((forward, "TOO_LARGE"), (backward, "GRADIENT_TOO_LARGE")):
+        if block:
+            lines += _checked_block(block, names, target, f"{HELPER}{message}")
+    grads = ", ".join(f"{n!r}: {names[g]}" for n, g in gradients.items())
+    returned = f"{names[output]}, {{{grads}}}"
+    if hessian is not None:
+        rows = ", ".join(f"{a!r}: {{" + ", ".join(f"{b!r}: {names[h]}" for b, h in row.items()) + "}"
+                         for a, row in hessian.items())
+        returned += f", {{{rows}}}"
+    lines.append(f"    return {returned}")
     return "\n".join(lines) + "\n"
 
 
-def _python_names(derivative: Derivative) -> dict[str, str]:
-    """Every name of the program as a Python identifier: keywords and `math` get an underscore."""
-    taken = {s.name for s in derivative.statements} | set(derivative.gradients)
-    names = {}
-    for name in sorted(taken):
-        python = name
-        while keyword.iskeyword(python) or python == "math" or (python != name and python in taken):
-            python += "_"
-        names[name] = python
-    return names
+def _checked_block(block: list, names: dict[str, str], target: Target, message: str) -> list[str]:
+    """The statements, in a `try` that turns Python's OverflowError into the engine's message, and
+    a check that every value is finite: before each statement that calls an op with a domain (so
+    an overflow before a refusal is reported first, as `eval` reports it) and at the end."""
+    check = f"        {HELPER}finite({message}, {{}})"
+    lines, pending = ["    try:"], []
+    for statement in block:
+        refusing = any(e[0] == "op" and e[1].refuse for e in _walk(statement.expression))
+        if refusing and pending:
+            lines.append(check.format(", ".join(pending)))
+            pending = []
+        lines.append(f"        {names[statement.name]} = {render(statement.expression, target)}")
+        pending.append(names[statement.name])
+    lines.append(check.format(", ".join(pending)))
+    return lines + ["    except OverflowError:", f"        raise OverflowError({message}) from None"]
 
 
-def _python(expression: Expression, names: dict[str, str], target: str = "python") -> str:
-    """The expression in Python (or, with target "javascript", in JavaScript): each op in its form
-    from the op table, names replaced by `names`."""
-    def leaf(e: Expression) -> tuple[str, int]:
-        if e[0] == "name":
-            return names.get(e[1], e[1]), ATOM
-        text = repr(e[1])
-        return text, (UNARY if text.startswith("-") else ATOM)
+def _constant(name: str) -> str:
+    """A built-in constant of the language (pi) as a Python literal."""
+    from .parsing import CONSTANTS
 
-    def form(e: Expression, parts: list[tuple[str, int]]) -> tuple[str, int]:
-        if e[0] == "op" and getattr(e[1], target) != e[1].template:     # a call or a conditional: an atom
-            operands = {v: text if level == ATOM else f"({text})" for v, (text, level) in zip("xy", parts)}
-            return e[1].applied_to(operands, target), ATOM
-        return language_form(e, parts)
+    return repr(CONSTANTS[name])
 
-    return render_with(expression, form, leaf)[0]
+
+def _walk(e: Expression):
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(children(node))
+
+
+def _python_helpers(used: list[ops.Op]) -> list[str]:
+    """A checking function for each op with a domain (`_autodiff_log`), and the finiteness check."""
+    lines = [f"def {HELPER}finite(message, *values):",
+             "    if not all(map(math.isfinite, values)):",
+             "        raise OverflowError(message)"]
+    for op in used:
+        if not op.refuse:
+            continue
+        operands = "xy"[:op.arity]
+        lines += ["", "", f"def {HELPER}{op.name}({', '.join(operands)}):",
+                  f"    if not all(map(math.isfinite, ({', '.join(operands)},))):",
+                  f"        raise OverflowError({HELPER}TOO_LARGE)"]
+        for message, condition in op.refuse.items():
+            shown = ", ".join(f"{{{v}!r}}" for v in operands)
+            lines += [f"    if {condition.render('python')}:",
+                      f"        raise ValueError(f{op.symbol + '(' + shown + '): ' + message!r})"]
+        lines.append(f"    return {op.applied_to(dict(zip(operands, operands)), 'python')}")
+    return lines
+
+
+def _python_names(names: list[str]) -> dict[str, str]:
+    """Each name of the program as a Python identifier that means only it: Python reads
+    identifiers in NFKC (`ﬁ` is `fi`), keywords cannot be assigned, and the export's own names
+    (math, its helpers) must not be shadowed.  Others keep their spelling; a clash gets `_`s."""
+    result: dict[str, str] = {}
+    used: set[str] = set()
+    for name in dict.fromkeys(names):
+        candidate = unicodedata.normalize("NFKC", name)
+        if not candidate.isidentifier():
+            candidate = "v_" + re.sub(r"\W", "_", candidate)
+        while (keyword.iskeyword(candidate) or candidate in RESERVED or candidate.startswith(HELPER)
+               or candidate in used):
+            candidate += "_"
+        result[name] = candidate
+        used.add(candidate)
+    return result
 
 
 # LaTeX
 
 def latex(derivative: Derivative) -> str:
     """The `--expr` form as LaTeX: one `\\frac{\\partial out}{\\partial a} = ...` line per input."""
-    lines = []
-    for name, e in expressions(derivative).items():
-        lines.append(rf"\frac{{\partial {_latex_name(derivative.output)}}}{{\partial {_latex_name(name)}}} = "
-                     f"{_latex(e)}")
+    target = Target("latex", wrap=r"\left({}\right)".format, number=_latex_number, names=latex_name,
+                    number_binds=lambda text: PRODUCT if "cdot" in text else UNARY if text.startswith("-") else ATOM)
+    lines = [rf"\frac{{\partial {latex_name(derivative.output)}}}{{\partial {latex_name(name)}}} = "
+             f"{render(e, target)}" for name, e in expressions(derivative).items()]
     return "\\begin{align*}\n" + " \\\\\n".join(f"  {line}" for line in lines) + "\n\\end{align*}\n"
 
 
 _INDEXED = re.compile(r"([A-Za-z])(\d+)")
 
 
-def _latex_name(name: str) -> str:
-    if len(name) == 1:
+def latex_name(name: str) -> str:
+    """`x`, `x_{1}` for x1, `\\pi`, `\\mathit{rate}` for longer names (underscores escaped)."""
+    if name == "pi":
+        return r"\pi"
+    if len(name) == 1 and name.isascii():
         return name
     indexed = _INDEXED.fullmatch(name)
     if indexed:
         return f"{indexed.group(1)}_{{{indexed.group(2)}}}"
-    return r"\mathit{" + name.replace("_", r"\_") + "}"
+    return r"\mathit{" + re.sub(r"([_&%$#{}])", r"\\\1", name) + "}"
 
 
-def _latex(expression: Expression) -> str:
-    def leaf(e: Expression) -> tuple[str, int]:
-        if e[0] == "name":
-            return _latex_name(e[1]), ATOM
-        text = number_text(e[1])
-        if "e" in text:
-            mantissa, exponent = text.split("e")
-            text = rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
-            return text, PRODUCT
-        return text, (UNARY if text.startswith("-") else ATOM)
-
-    def form(e: Expression, parts: list[tuple[str, int]]) -> tuple[str, int]:
-        if e[0] == "sum":
-            text = parts[0][0] if not is_negation(e[1][0]) else "-" + _wrap(parts[0], POWER)
-            for term, part in zip(e[1][1:], parts[1:]):
-                text += f" {'-' if is_negation(term) else '+'} {_wrap(part, SUM + 1)}"
-            return text, SUM
-        op = e[1]
-        if op.name == "div":
-            return op.applied_to({"x": parts[0][0], "y": parts[1][0]}, "latex"), ATOM
-        if op.name in ("pow", "pow_constant_exponent"):
-            return op.applied_to({"x": _wrap(parts[0], ATOM), "y": parts[1][0]}, "latex"), POWER
-        if op.name == "neg":
-            return "-" + _wrap(parts[0], POWER), UNARY
-        if op.arity == 1:                                   # a function: its form delimits its argument
-            return op.applied_to({"x": parts[0][0]}, "latex"), ATOM
-        level = {"add": SUM, "sub": SUM, "mul": PRODUCT}[op.name]
-        left = _wrap(parts[0], level)
-        right = _wrap(parts[1], level + 1)
-        return op.applied_to({"x": left, "y": right}, "latex"), level
-
-    return render_with(expression, form, leaf)[0]
-
-
-def _wrap(part: tuple[str, int], needed: int) -> str:
-    text, level = part
-    return text if level >= needed else rf"\left({text}\right)"
-
-
-# JavaScript, for the live page
-
-def javascript_ops(used: list[Op]) -> str:
-    """`{"tanh": [(x, y) => forward, (x, y, o) => [d/dx, d/dy]], ...}`: each op's forward rule from
-    the op table and its local derivatives from the table's rule texts, in JavaScript."""
-    entries = []
-    for op in used:
-        variables = {v: ("name", v) for v in "xyo"}
-        rules = ", ".join(_python(rule_expression(op, i, variables), {}, "javascript") for i in range(op.arity))
-        entries.append(f"  {json.dumps(op.name)}: [(x, y) => {op.applied_to({'x': 'x', 'y': 'y'}, 'javascript')}, "
-                       f"(x, y, o) => [{rules}]]")
-    return "{\n" + ",\n".join(entries) + "\n}"
+def _latex_number(value: float) -> str:
+    text = number_text(value)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
+    return text

@@ -1,5 +1,6 @@
 """Expressions in the language, as small trees: built with the simplifications that never change
-a value, and printed with only the parentheses the grammar needs.
+a value, and printed in the language, Python, JavaScript or LaTeX with only the parentheses the
+target needs.
 
 An expression is a tuple:
 - ("num", value): a literal;
@@ -7,12 +8,15 @@ An expression is a tuple:
 - ("op", op, operands): an op of the op table applied to operand expressions;
 - ("sum", terms): terms added left to right (a node's contributions, "gradients add up").
 
-Building and printing use loops and explicit stacks, never recursion, so an
-expression 100,000 operations deep prints.  The simplifications are only the
-exact ones: x*1, 1*x, x/1, x**1 and x + 0 are x; a zero contribution is
-dropped; x*(-1) is -x; -(-x) is x; and arithmetic on literals alone is done
-with the op's own forward rule, so the result is the float the engine would
-compute.  (x*0 is 0 too: every value and gradient here is finite.)
+Everything about an op comes from its row in the op table: how to write it in each target
+(`template`, `python`, `javascript`, `latex`), how tightly that binds (`binds`, `operands`), and
+its algebra (`identity`, `absorbing`, `negated_by`, `odd`, `involution`, `sums`).  The
+simplifications are only the exact ones: x*1, x/1, x**1 and x + 0 are x; x*0 is 0 (every value
+here is finite); x*(-1) is -x; -(-x) is x; and arithmetic on literals alone is done with the op's
+own forward rule, so the result is the float the engine would compute, and only when it is finite.
+
+Building and printing use loops and explicit stacks, never recursion, so an expression 100,000
+operations deep prints.
 """
 from __future__ import annotations
 
@@ -20,12 +24,9 @@ import math
 from typing import Callable
 
 from . import ops
+from .ops import ATOM, POWER, SUM, UNARY
 
 Expression = tuple
-
-ATOM, POWER, UNARY, PRODUCT, SUM = 5, 4, 3, 2, 1       # binding strength, tightest first
-LEVELS = {"add": SUM, "sub": SUM, "mul": PRODUCT, "div": PRODUCT, "pow": POWER, "pow_constant_exponent": POWER,
-          "neg": UNARY}
 ZERO = ("num", 0.0)
 
 
@@ -46,15 +47,22 @@ def is_atom(e: Expression) -> bool:
     return e[0] in ("num", "name")
 
 
+def is_negation(e: Expression) -> bool:
+    return e[0] == "op" and e[1].involution
+
+
 def apply(op: ops.Op, *operands: Expression) -> Expression:
     """`op` applied to the operands, simplified where that cannot change a value."""
     if all(e[0] == "num" for e in operands):
         folded = _fold(op, operands)
         if folded is not None:
             return folded
-    simplify = _SIMPLIFY.get(op.name)
-    if simplify is not None:
-        simpler = simplify(*operands)
+    if op.sums:
+        return add(list(operands))
+    if op.involution and is_negation(operands[0]):
+        return operands[0][2][0]
+    if op.arity == 2:
+        simpler = _simplify_binary(op, *operands)
         if simpler is not None:
             return simpler
     return ("op", op, operands)
@@ -68,59 +76,29 @@ def _fold(op: ops.Op, operands: tuple[Expression, ...]) -> Expression | None:
     return num(value) if math.isfinite(value) else None
 
 
-def _mul(a: Expression, b: Expression) -> Expression | None:
-    for x, y in ((a, b), (b, a)):
-        if is_num(x, 1.0):
-            return y
-        if is_num(x, 0.0):
-            return ZERO
-        if is_num(x, -1.0):
-            return apply(ops.NEG, y)
-    return _sign_outside(ops.MUL, a, b)
-
-
-def _div(a: Expression, b: Expression) -> Expression | None:
-    return a if is_num(b, 1.0) else _sign_outside(ops.DIV, a, b)
-
-
-def _sign_outside(op: ops.Op, a: Expression, b: Expression) -> Expression | None:
-    """(-a)*b is -(a*b), exactly, in floating point too: the sign goes outside, where a sum
-    can write it as a subtraction."""
-    if is_negation(a) and not is_negation(b):
-        return apply(ops.NEG, apply(op, a[2][0], b))
-    if is_negation(b) and not is_negation(a):
-        return apply(ops.NEG, apply(op, a, b[2][0]))
-    return None
-
-
-def _neg(a: Expression) -> Expression | None:
-    if a[0] == "op" and a[1] is ops.NEG:
-        return a[2][0]
-    return None
-
-
-def _first_unless_second_is(value: float) -> Callable[[Expression, Expression], Expression | None]:
-    return lambda a, b: a if is_num(b, value) else None
-
-
-def _sub(a: Expression, b: Expression) -> Expression | None:
-    if is_num(b, 0.0):
+def _simplify_binary(op: ops.Op, a: Expression, b: Expression) -> Expression | None:
+    left, right = op.identity
+    if right is not None and is_num(b, right):
         return a
-    if is_num(a, 0.0):
+    if left is not None and is_num(a, left):
+        return b
+    if op.absorbing is not None and (is_num(a, op.absorbing) or is_num(b, op.absorbing)):
+        return num(op.absorbing)
+    left, right = op.negated_by
+    if right is not None and is_num(b, right):
+        return apply(ops.NEG, a)
+    if left is not None and is_num(a, left):
         return apply(ops.NEG, b)
+    if op.odd:          # (-a)*b is -(a*b), exactly: the sign goes outside, where a sum writes it as a subtraction
+        if is_negation(a) and not is_negation(b):
+            return apply(ops.NEG, apply(op, a[2][0], b))
+        if is_negation(b) and not is_negation(a):
+            return apply(ops.NEG, apply(op, a, b[2][0]))
     return None
-
-
-_SIMPLIFY = {
-    "mul": _mul, "neg": _neg, "sub": _sub,
-    "add": lambda a, b: add([a, b]),
-    "div": _div,
-    "pow": _first_unless_second_is(1.0), "pow_constant_exponent": _first_unless_second_is(1.0),
-}
 
 
 def add(terms: list[Expression]) -> Expression:
-    """The terms added left to right, zeros dropped, literals alone folded."""
+    """The terms added left to right, zeros dropped, literals alone folded (when the sum is finite)."""
     terms = [t for t in terms if not is_num(t, 0.0)]
     if not terms:
         return ZERO
@@ -130,12 +108,9 @@ def add(terms: list[Expression]) -> Expression:
         total = terms[0][1]
         for t in terms[1:]:
             total += t[1]
-        return num(total)
+        if math.isfinite(total):
+            return num(total)
     return ("sum", terms)
-
-
-def is_negation(e: Expression) -> bool:
-    return e[0] == "op" and e[1] is ops.NEG
 
 
 def children(e: Expression) -> tuple[Expression, ...] | list[Expression]:
@@ -154,48 +129,68 @@ def number_text(value: float) -> str:
     return repr(value)
 
 
-def render(e: Expression) -> str:
-    """The expression as text in the language, parenthesised as the grammar needs."""
-    return render_with(e, language_form)[0]
+class Target:
+    """How expressions are written in one language: each op's form (an attribute of the op table's
+    rows), the binding strengths it uses, how an operand is put in parentheses, and the leaves."""
+
+    def __init__(self, form: str, *, wrap: Callable[[str], str] = "({})".format,
+                 number: Callable[[float], str] = number_text, names: Callable[[str], str] | None = None,
+                 number_binds: Callable[[str], int] | None = None, call: Callable[[ops.Op], str | None] | None = None):
+        self.form = form
+        self.wrap = wrap
+        self.number = number
+        self.names = names or (lambda text: text)
+        self.number_binds = number_binds or (lambda text: UNARY if text.startswith("-") else ATOM)
+        self.call = call or (lambda op: None)      # a function to call for the op instead of its form
+
+    def binding(self, op: ops.Op) -> tuple[int, tuple[int, ...]]:
+        """How tightly the op's form binds, and what each operand needs.  A form that is not the
+        language's own template is a call or is in parentheses: it binds as an atom, and its
+        operands, put in parentheses unless they are atoms, need nothing more."""
+        if self.form == "latex":
+            return op.latex_binds, op.latex_operands
+        if self.form != "template" and getattr(op, self.form) != op.template:
+            return ATOM, (ATOM,) * op.arity
+        return op.binds, op.operands
+
+    def leaf(self, e: Expression) -> tuple[str, int]:
+        if e[0] == "name":
+            return self.names(e[1]), ATOM
+        text = self.number(e[1])
+        return text, self.number_binds(text)
+
+    def node(self, e: Expression, parts: list[tuple[str, int]]) -> tuple[str, int]:
+        """The text of one node from its operands' texts and binding strengths."""
+        if e[0] == "sum":
+            first, (part, level) = e[1][0], parts[0]
+            text = "-" + self.enclose(part, level, POWER) if is_negation(first) else part
+            for term, (part, level) in zip(e[1][1:], parts[1:]):
+                text += f" {'-' if is_negation(term) else '+'} {self.enclose(part, level, SUM + 1)}"
+            return text, SUM
+        op = e[1]
+        function = self.call(op)
+        if function is not None:
+            return f"{function}({', '.join(text for text, _ in parts)})", ATOM
+        binds, needs = self.binding(op)
+        operands = {v: self.enclose(text, level, need) for v, (text, level), need in zip("xy", parts, needs)}
+        return op.applied_to(operands, self.form), binds
+
+    def enclose(self, text: str, level: int, needed: int) -> str:
+        return text if level >= needed else self.wrap(text)
 
 
-def language_form(e: Expression, parts: list[tuple[str, int]]) -> tuple[str, int]:
-    """The text of one node from its operands' texts and binding strengths."""
-    if e[0] == "sum":
-        first, (part, level) = e[1][0], parts[0]
-        text = ("-" + (part if level >= POWER else f"({part})")) if is_negation(first) else part
-        for term, (part, level) in zip(e[1][1:], parts[1:]):
-            text += f" {'-' if is_negation(term) else '+'} {part if level > SUM else f'({part})'}"
-        return text, SUM
-    op = e[1]
-    level = LEVELS.get(op.name)
-    if level is None:                                     # a function: f(x)
-        return op.applied_to({"x": parts[0][0]}), ATOM
-    if op.arity == 1:                                      # -x
-        part, inner = parts[0]
-        return "-" + (part if inner >= POWER else f"({part})"), UNARY
-    (left, left_level), (right, right_level) = parts
-    if level == POWER:                                     # the base an atom, the exponent above unary
-        left = left if left_level == ATOM else f"({left})"
-        right = right if right_level >= POWER else f"({right})"
-    else:                                                  # left-associative: a right operand at the same level needs parentheses
-        left = left if left_level >= level else f"({left})"
-        right = right if right_level > level else f"({right})"
-    return op.applied_to({"x": left, "y": right}), level
+LANGUAGE = Target("template")
 
 
-def _leaf(e: Expression) -> tuple[str, int]:
-    if e[0] == "name":
-        return e[1], ATOM
-    text = number_text(e[1])
-    return text, (UNARY if text.startswith("-") else ATOM)
+def render(e: Expression, target: Target = LANGUAGE) -> str:
+    """The expression as text in the target (by default the language), parenthesised as it needs."""
+    return render_with(e, target.node, target.leaf)[0]
 
 
 def render_with(e: Expression, form: Callable[[Expression, list[tuple[str, int]]], tuple[str, int]],
-                leaf: Callable[[Expression], tuple[str, int]] | None = None) -> tuple[str, int]:
+                leaf: Callable[[Expression], tuple[str, int]]) -> tuple[str, int]:
     """`form(node, operand parts)` over the tree in post-order with an explicit stack: the
     operands' texts and binding strengths first, then the node's."""
-    leaf = leaf or _leaf
     results: list[tuple[str, int]] = []
     stack: list[tuple[Expression, bool]] = [(e, False)]
     while stack:

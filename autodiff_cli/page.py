@@ -23,10 +23,13 @@ from importlib.resources import files
 from . import ops
 from .drawing import digraph, render
 from .explaining import Step, backward_steps
-from .exporting import javascript_ops
+from .expressions import Target, render as render_expression
+from .naming import output_symbol, symbols
 from .program import Program
 from .reports import format_number
-from .writing import symbols
+from .rules import local_derivative, node_refs
+
+ENGINE_SCRIPTS = ("numbers.js", "engine.js")     # in autodiff_cli/web, in this order; then page.js
 
 SLIDER_SPAN = 2.0       # a slider runs over value ± SLIDER_SPAN·max(1, |value|), widened in the page at will
 
@@ -52,8 +55,6 @@ def live_page(program: Program, *, precision: int = 4, rankdir: str = "LR", back
     """The page for a program that has been run: picture, sliders, and the script that keeps them live."""
     svg = render(digraph(program, precision=precision, rankdir=rankdir).source, "svg", backend).decode("utf-8")
     model = page_model(program, precision)
-    used = sorted({node.op for node in program.nodes if node.inputs}, key=lambda op: op.name)
-    script = files("autodiff_cli").joinpath("page.js").read_text(encoding="utf-8")
     output = model["outputName"]
     heading = html.escape(title or program.text.strip() or output)
     return "\n".join([
@@ -71,33 +72,104 @@ def live_page(program: Program, *, precision: int = 4, rankdir: str = "LR", back
         f'<div id="graph">{annotate(svg)}</div>',
         '<pre id="chain" hidden></pre>',
         "<script>",
-        f"const MODEL = {json.dumps(model, allow_nan=False)};",
-        f"const OPS = {javascript_ops(used)};",
-        script,
+        engine_script(program, model),
+        web_script("page.js"),
         "</script>", "</body>", "</html>", ""])
 
 
 def page_model(program: Program, precision: int) -> dict:
-    """What the script needs: the nodes in topological order, the inputs, the output, the names
-    and the chain-rule lines of `explain` (in symbols; the page adds the numbers)."""
+    """What the page's script needs: the engine's model, the names, and the chain-rule lines of
+    `explain` (in symbols; the page adds the numbers)."""
     names = symbols(program)
     chain: list[list] = [[] for _ in program.nodes]
     for step in backward_steps(program, names):
         if isinstance(step, Step):
             chain[step.node.index].append([step.parent.index, step.position, step.local_text])
+    return {**engine_model(program), "outputName": program.output_label, "outputSymbol": output_symbol(program),
+            "symbols": names, "chain": chain, "precision": precision}
+
+
+def engine_model(program: Program) -> dict:
+    """What engine.js needs to run the program: the nodes in topological order, the inputs, the
+    output, which nodes feed it, and how eval's messages name each node."""
+    feeds = [False] * len(program.nodes)
+    feeds[program.output.index] = True
+    for node in reversed(program.nodes):
+        if feeds[node.index]:
+            for x in node.inputs:
+                feeds[x.index] = True
+    varies = [False] * len(program.nodes)
+    for node in program.nodes:
+        varies[node.index] = node.op is ops.INPUT or any(varies[x.index] for x in node.inputs)
     return {
         "nodes": [[node.op.name if node.inputs else None, [x.index for x in node.inputs], node.data,
                    program.label(node)] for node in program.nodes],
         "inputs": {name: node.index for name, node in program.inputs.items()},
         "output": program.output.index,
-        "outputName": program.output_name or "out",
-        "labels": [program.label(node) or names[node.index] for node in program.nodes],
-        "symbols": names,
+        "labels": [program.label(node) for node in program.nodes],
         "opSymbols": [node.op.symbol for node in program.nodes],
-        "partial": [op.name for op in ops.all_ops() if op.partial],
-        "chain": chain,
-        "precision": precision,
+        "constants": [node.op is ops.CONST for node in program.nodes],
+        "feeds": feeds,
+        "varies": varies,
+        "positions": [list(program.position(node)) if node.start >= 0 else [0, 0] for node in program.nodes],
+        "messages": {"tooLarge": ops.TOO_LARGE, "gradientTooLarge": ops.GRADIENT_TOO_LARGE,
+                     "noDerivative": ops.NO_DERIVATIVE},
     }
+
+
+def engine_script(program: Program, model: dict | None = None) -> str:
+    """The program's engine in JavaScript: MODEL, OPS and LOCALS, then numbers.js and engine.js,
+    which define `run(values)` (the page's, and the cross-surface tests')."""
+    return "\n".join([f"const MODEL = {json.dumps(model or engine_model(program), allow_nan=False)};",
+                      ops_script(program), locals_script(program), *map(web_script, ENGINE_SCRIPTS)])
+
+
+def web_script(name: str) -> str:
+    return files("autodiff_cli").joinpath("web", name).read_text(encoding="utf-8")
+
+
+def ops_script(program: Program) -> str:
+    """`const OPS = {...}`: each op the program uses, from the op table: its forward rule in
+    JavaScript, its refusals (condition and message) and which of its derivatives may not exist."""
+    used = sorted({node.op for node in program.nodes if node.inputs}
+                  | {part.op for node in program.nodes for part in _rule_ops(node.op)}, key=lambda op: op.name)
+    entries = []
+    for op in used:
+        value = op.applied_to({"x": "x", "y": "y"}, "javascript")
+        refuse = ", ".join(f"[(x, y) => {condition.render('javascript')}, {json.dumps(message)}]"
+                           for message, condition in op.refuse.items())
+        parameters = "(x, o)" if op.arity == 1 else "(x, y, o)"
+        undefined = ", ".join("[" + ", ".join(f"[{parameters} => {condition.render('javascript')}, {json.dumps(message)}]"
+                                              for message, condition in conditions.items()) + "]"
+                              for conditions in op.undefined)
+        entries.append(f"  {json.dumps(op.name)}: {{value: (x, y) => {value}, refuse: [{refuse}], "
+                       f"undefined: [{undefined}]}}")
+    return "const OPS = {\n" + ",\n".join(entries) + "\n};"
+
+
+def _rule_ops(op: ops.Op) -> list:
+    """The nodes of the op's parsed rules (the ops a derivative of it uses)."""
+    from .rules import rule_program
+
+    return [part for i in range(op.arity) for part in rule_program(op, i).nodes if part.inputs]
+
+
+JAVASCRIPT = Target("javascript", number=repr, names=lambda ref: f"d[{ref[1:]}]")
+
+
+def locals_script(program: Program) -> str:
+    """`const LOCALS = [...]`: for each computed node, its local derivatives as a function of the
+    data `d`: the op table's rule texts with the node's operands in (constants simplified, as
+    `diff` writes them); engine.js marks those the op table's `undefined` excludes."""
+    refs = node_refs(program)
+    entries = []
+    for node in program.nodes:
+        if not node.inputs:
+            entries.append("null")
+            continue
+        parts = [render_expression(local_derivative(node, k, refs), JAVASCRIPT) for k in range(len(node.inputs))]
+        entries.append(f"(d) => [{', '.join(parts)}]")
+    return "const LOCALS = [\n  " + ",\n  ".join(entries) + "\n];"
 
 
 def _controls(program: Program, precision: int) -> str:

@@ -31,6 +31,7 @@ Token = lark_standalone.Token
 
 TOKEN_WORDS = {
     "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'", "EQUAL": "'='", "SEMICOLON": "';'",
+    "COMMA": "','",
     "_NEWLINE": "a new line", "$END": "the end of the program",
 }
 END_OF_STATEMENT = {"$END", "_NEWLINE", "SEMICOLON"}
@@ -120,8 +121,6 @@ class GraphBuilder:
             (left, start, _, left_varies), (right, _, end, varies) = children
         except (TypeError, ValueError):
             raise self._not_an_operator_rule(op, children) from None
-        if op.constant_right is not None and not varies:
-            op = op.constant_right
         out = Value(None, (left, right), op, None, start, end)
         self.created.append(out)
         return out, start, end, varies or left_varies
@@ -152,19 +151,25 @@ class GraphBuilder:
         return node, sign.start_pos, end, varies
 
     def call(self, children: list) -> Occurrence:
-        name, (node, _, _, varies), rpar = children
+        name, *arguments, rpar = children
         op = ops.FUNCTIONS.get(name)
         if op is None:
             raise self._unknown_function(name)
-        out = Value(None, (node,), op, None, name.start_pos, rpar.end_pos)
+        if len(arguments) != op.arity:
+            raise SourceError(f"{name} takes {_count(op.arity, 'argument')}, not {len(arguments)}", self.text,
+                              name.start_pos, rpar.end_pos, hint=f"write {op.written}")
+        out = Value(None, tuple(node for node, _, _, _ in arguments), op, None, name.start_pos, rpar.end_pos)
         self.created.append(out)
-        return out, name.start_pos, rpar.end_pos, varies
+        return out, name.start_pos, rpar.end_pos, any(varies for _, _, _, varies in arguments)
 
     # statements: each records itself as the last and returns nothing, so that the parser's list of
     # statements holds no occurrences (a program of 250,000 statements would keep them all)
     def statement(self, children: list) -> None:
-        (node, _, _, _), = children
-        self.last = (node, None)
+        """An expression statement; a bare name (`y = x; y`) gives the output that name."""
+        (node, start, end, _), = children
+        written = self.text[start:end]
+        named = self.names.get(written) is node and (written not in CONSTANTS or written in self.assigned)
+        self.last = (node, written if named else None)
 
     def assign(self, children: list) -> None:
         name, (node, start, end, varies) = children
@@ -258,6 +263,10 @@ class _Inlined:
 
     def __init__(self, children: list):
         self.children = children
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _start_of(child: Occurrence | Token) -> int:

@@ -6,14 +6,15 @@ presents nothing (see `parsing`, `reports` and `drawing`).
 from __future__ import annotations
 
 import bisect
-from array import array
 import math
 import re
-from typing import Mapping, Sequence
+from array import array
+from contextlib import contextmanager
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from . import ops
 from .engine import NumericError, Value, backward, forward, topological_order
-from .errors import AutodiffError, DomainError, MissingInputsError, SourceError
+from .errors import AutodiffError, DomainError, MissingInputsError, SourceError, clip
 
 LABEL_WIDTH = 40
 _FOLDABLE = re.compile(r"\s\s|[^\S ]|#")   # what folding would change: whitespace runs, comments
@@ -37,14 +38,19 @@ class Program:
         self.output = output
         self.output_name = output_name      # the last statement's name (`L = d` names d's node L here)
         self._line_starts: Sequence[int] | None = None
+        self._input_names: dict[int, str] | None = None
 
     @classmethod
     def from_value(cls, root: Value) -> Program:
-        """A program over a graph built in Python (`L = a*b + c`), so every report can show it."""
+        """A program over a graph built in Python (`L = a*b + c`), so every report can show it.
+        Inputs are named by their labels; an unlabelled one `input3`, and a label used twice gets
+        `_1`, `_2`, ... (two `Value`s labelled x are two inputs, x and x_1, with a slider each)."""
         order = topological_order(root)
+        inputs: dict[str, Value] = {}
         for i, node in enumerate(order):
             node.index = i
-        inputs = {node.label or f"input{node.index}": node for node in order if node.op is ops.INPUT}
+            if node.op is ops.INPUT:
+                inputs[_unused(node.label or f"input{i}", inputs)] = node
         return cls("", order, inputs, {}, root)
 
     def with_output(self, name: str) -> Program:
@@ -61,15 +67,37 @@ class Program:
         """d output / d input for every input, in order of first appearance."""
         return {name: node.grad for name, node in self.inputs.items()}
 
+    def check_inputs(self, names: Iterable[str], what: str = "") -> None:
+        """Refuse names that are not inputs, all of them at once; `what` says where they came from."""
+        unknown = [name for name in names if name not in self.inputs]
+        if unknown:
+            raise AutodiffError((f"{what}: " if what else "") + self.not_an_input(*unknown))
+
     def set(self, values: Mapping[str, float]) -> None:
         """Give inputs new values; names that are not inputs are an error."""
+        self.check_inputs(values)
         for name, value in values.items():
-            if name not in self.inputs:
-                raise AutodiffError(self.not_an_input(name))
             value = float(value)
             if not math.isfinite(value):
                 raise AutodiffError(f"the value of {name} must be a finite number, not {value!r}")
             self.inputs[name].data = value
+
+    def point(self) -> dict[str, float | None]:
+        """Every input's value, by name, in order (None for one without a value)."""
+        return {name: node.data for name, node in self.inputs.items()}
+
+    @contextmanager
+    def at(self, values: Mapping[str, float] | None = None) -> Iterator[Program]:
+        """The program with some inputs set to `values` for the time of the block; every input's
+        value is put back afterwards, whatever happens (the one way to try a point)."""
+        saved = self.point()
+        try:
+            if values:
+                self.set(values)
+            yield self
+        finally:
+            for name, node in self.inputs.items():
+                node.data = saved[name]
 
     def run(self) -> Program:
         """Forward pass, then backward pass; returns self."""
@@ -98,11 +126,18 @@ class Program:
         except NumericError as exc:
             raise self.domain_error(exc) from None
 
+    @property
+    def output_label(self) -> str:
+        """How reports name the output: eval's `output`."""
+        return self.label(self.output)
+
     def label(self, node: Value) -> str:
         """How reports name a node: its name (the output's is the last statement's), else its own
         source text, folded and shortened."""
         if node is self.output and self.output_name is not None:
             return self.output_name
+        if node.op is ops.INPUT:
+            return self.input_name(node)
         if node.label is not None:
             return node.label
         if node.start < 0:              # built in Python: unnamed, as in the lecture's draw_dot
@@ -132,11 +167,28 @@ class Program:
         where = f"{node.op.symbol} ({operands})" if node.inputs else self.label(node)
         return DomainError(f"{where}: {exc.reason}", self.text, node.start, node.end)
 
-    def not_an_input(self, name: str) -> str:
+    def input_name(self, node: Value) -> str:
+        """The name an input has in `inputs` (its label, unless two `Value`s share one)."""
+        if self._input_names is None:
+            self._input_names = {id(x): name for name, x in self.inputs.items()}
+        return self._input_names[id(node)]
+
+    def not_an_input(self, *names: str) -> str:
         known = ", ".join(self.inputs) or "none"
-        if name in self.names:
-            return f"{name} is computed by the program, not an input; the inputs are: {known}"
-        return f"the program has no input named {name}; its inputs are: {known}"
+        shown = ", ".join(clip(name) for name in names[:10]) + (" …" if len(names) > 10 else "")
+        if len(names) == 1 and names[0] in self.names:
+            return f"{shown} is computed by the program, not an input; the inputs are: {known}"
+        if len(names) == 1:
+            return f"the program has no input named {shown}; its inputs are: {known}"
+        return f"the program has no inputs named {shown}; its inputs are: {known}"
+
+
+def _unused(name: str, taken: Mapping[str, object]) -> str:
+    candidate, n = name, 0
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    return candidate
 
 
 def shorten(text: str, start: int, end: int, width: int = LABEL_WIDTH) -> str:

@@ -19,12 +19,17 @@ UNDEFINED = "-"         # how a table shows a gradient that does not exist
 
 
 def format_number(x: float | None, precision: int = 4) -> str:
-    """Fixed decimals for ordinary magnitudes, scientific notation for huge or tiny ones;
-    a dash for a number that does not exist (None)."""
+    """`precision` decimals, unless that would drop significant digits (0.00012345 would show
+    0.0001: it shows 1.2345e-04) or the number is huge (from 1e12): then scientific notation.
+    A dash for a number that does not exist (None).  The live page formats with the same rule."""
     if x is None:
         return UNDEFINED
-    if x == 0.0 or 1e-4 <= abs(x) < 1e12:
-        return f"{x:.{precision}f}"
+    size = abs(x)
+    if size >= 1e12:
+        return f"{x:.{precision}e}"
+    fixed = f"{x:.{precision}f}"
+    if x == 0.0 or size >= 0.1 or float(fixed) == float(f"{x:.{precision}g}"):
+        return fixed
     return f"{x:.{precision}e}"
 NUMERIC = {"id", "data", "grad"}
 RICH_ROW_LIMIT = 1000   # Rich takes about 1 ms a row; past this, plain text

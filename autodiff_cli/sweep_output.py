@@ -20,7 +20,7 @@ from typing import BinaryIO, Iterable, Iterator, TextIO
 from .program import Program
 from .reports import format_number, write_grid
 from .sweeping import Chunk
-from .writing import free_name
+from .naming import free_name
 
 FORMATS = ("csv", "jsonl", "npz")
 

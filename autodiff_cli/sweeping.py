@@ -224,18 +224,17 @@ def sweep(program: Program, points: Points, *, strict: bool = False,
     (as a single-point run would) instead of being recorded.  `on_progress(n)`
     is told after each chunk how many points are done.
     """
-    unknown = [name for name in points.names if name not in program.inputs]
-    if unknown:
-        raise AutodiffError(program.not_an_input(unknown[0]))
+    program.check_inputs(points.names)
     before = {name: node.data for name, node in program.inputs.items()}
     missing = [name for name, value in before.items() if value is None and name not in points.names]
     if missing:
         raise MissingInputsError(missing, program.text, program.inputs[missing[0]].start)
     size = chunk_size(len(program.nodes))
+    derivatives = local_derivatives(program)
     start = 0
     try:
         for columns in points.chunks(size):
-            chunk = run_chunk(program, columns, start, strict)
+            chunk = run_chunk(program, columns, start, strict, derivatives)
             start += len(chunk)
             if on_progress is not None:
                 on_progress(start)
@@ -250,12 +249,14 @@ def chunk_size(nodes: int) -> int:
     return max(64, min(MAX_CHUNK, CHUNK_BYTES // (16 * max(nodes, 1))))
 
 
-def run_chunk(program: Program, columns: Mapping[str, object], start: int = 0, strict: bool = False) -> Chunk:
-    """The program at the points of `columns` (input name -> array, all of one length)."""
+def run_chunk(program: Program, columns: Mapping[str, object], start: int = 0, strict: bool = False,
+              derivatives: list | None = None) -> Chunk:
+    """The program at the points of `columns` (input name -> array, all of one length).
+    `derivatives` are `local_derivatives(program)`, when the caller runs many chunks."""
     np = numpy()
     n = len(next(iter(columns.values()))) if columns else 1
     data, suspect = forward_arrays(program, columns, n)
-    grads = backward_arrays(program, data)
+    grads = backward_arrays(program, data, derivatives or local_derivatives(program))
     value = _column(data[program.output.index], n)
     grad = {name: _column(grads[node.index], n) for name, node in program.inputs.items()}
     for g in grad.values():
@@ -286,13 +287,13 @@ def forward_arrays(program: Program, columns: Mapping[str, object], n: int):
     total = np.zeros(n)
     with np.errstate(all="ignore"):
         for name, node in program.inputs.items():
-            data[node.index] = columns[name] if name in columns else node.data
+            data[node.index] = columns[name] if name in columns else np.float64(node.data)
         for i, node in enumerate(program.nodes):
             if node.op is ops.CONST:
-                data[i] = node.data
+                data[i] = np.float64(node.data)        # NumPy's rules even for constants: 1/0 is inf, not an exception
             elif node.inputs:
                 xs = [data[x.index] for x in node.inputs]
-                if node.op.refuses is not None:
+                if node.op.refuse:
                     suspect |= node.op.refuses(np, *xs)
                 data[i] = node.op.array(np, *xs)
                 total += data[i]
@@ -300,8 +301,19 @@ def forward_arrays(program: Program, columns: Mapping[str, object], n: int):
     return data, suspect
 
 
-def backward_arrays(program: Program, data: list) -> list:
-    """d output / d node over the points for every node (None where the output does not depend on it)."""
+def local_derivatives(program: Program) -> list[list]:
+    """Each node's local derivatives as expressions of the nodes (`rules.local_derivative`): the
+    op table's rule texts, simplified for this node's constants, evaluated over arrays below."""
+    from .rules import local_derivative, node_refs
+
+    refs = node_refs(program)
+    return [[local_derivative(node, k, refs) for k in range(len(node.inputs))] for node in program.nodes]
+
+
+def backward_arrays(program: Program, data: list, derivatives: list[list]) -> list:
+    """d output / d node over the points for every node (0 where the output does not depend on it)."""
+    from .rules import evaluate_array
+
     np = numpy()
     grads: list = [None] * len(program.nodes)
     grads[program.output.index] = 1.0
@@ -310,12 +322,9 @@ def backward_arrays(program: Program, data: list) -> list:
             node, g = program.nodes[i], grads[i]
             if g is None or not node.inputs:
                 continue
-            xs = [data[x.index] for x in node.inputs]
-            local = node.op.array_derivative(np, *xs, data[i])
-            if len(xs) == 1:
-                local = (local,)
+            local = [evaluate_array(e, data, np) for e in derivatives[i]]
             for x, d in zip(node.inputs, local):
-                contribution = g if type(d) is float and d == 1.0 else g * d    # + passes g on, uncopied
+                contribution = g if isinstance(d, float) and d == 1.0 else g * d    # + passes g on, uncopied
                 j = x.index
                 grads[j] = contribution if grads[j] is None else grads[j] + contribution
     return [0.0 if g is None else g for g in grads]

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import math
 
-LEAF, ADD, SUB, MUL, DIV, POW, POWC, NEG, TANH, EXP, LOG, SQRT, RELU, SIGMOID, SIN, COS, ABS = range(17)
-CODES = {"input": LEAF, "const": LEAF, "add": ADD, "sub": SUB, "mul": MUL, "div": DIV, "pow": POW,
-         "pow_constant_exponent": POWC, "neg": NEG, "tanh": TANH, "exp": EXP, "log": LOG, "sqrt": SQRT,
+LEAF, ADD, SUB, MUL, DIV, POW, NEG, TANH, EXP, LOG, SQRT, RELU, SIGMOID, SIN, COS, ABS = range(16)
+CODES = {"input": LEAF, "const": LEAF, "add": ADD, "sub": SUB, "mul": MUL, "div": DIV, "pow": POW, "neg": NEG, "tanh": TANH, "exp": EXP, "log": LOG, "sqrt": SQRT,
          "relu": RELU, "sigmoid": SIGMOID, "sin": SIN, "cos": COS, "abs": ABS}
 
 
@@ -37,7 +36,7 @@ class Tape:
                 data[i] = x - data[right[i]]
             elif c == DIV:
                 data[i] = x / data[right[i]]
-            elif c == POW or c == POWC:
+            elif c == POW:
                 data[i] = math.pow(x, data[right[i]])
             elif c == NEG:
                 data[i] = -x
@@ -84,7 +83,7 @@ class Tape:
                 b = right[i]
                 grad[a] += g / data[b]
                 grad[b] -= g * o / data[b]
-            elif c == POW or c == POWC:
+            elif c == POW:
                 b = right[i]
                 y = data[b]
                 grad[a] += g * y * math.pow(x, y - 1.0)

@@ -1,9 +1,14 @@
+import math
 import os
+import random
 import shutil
 
 import pytest
+import sympy
 from click.testing import CliRunner
+from hypothesis import strategies as st
 
+from autodiff_cli import ops
 from autodiff_cli.cli import cli
 
 LECTURE = "(a*b+c)*f"
@@ -19,6 +24,15 @@ def run():
     return invoke
 
 
+@pytest.fixture
+def registry():
+    """The op table, put back as it was after the test (ops registered in it are taken out,
+    with their Value methods)."""
+    saved = ops.snapshot()
+    yield ops
+    ops.restore(saved)
+
+
 def require_in_ci(available: bool, what: str) -> None:
     """Skip a test whose tool is missing locally, but fail it in CI, where everything is installed."""
     if not available:
@@ -29,3 +43,117 @@ def require_in_ci(available: bool, what: str) -> None:
 
 def have_dot() -> bool:
     return shutil.which("dot") is not None
+
+
+def chromium_path():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+# Generated programs over the whole op registry, with SymPy's reading of each as the reference.
+
+NAMES = ("x", "y", "z")
+SYMBOLS = {name: sympy.Symbol(name, real=True) for name in NAMES}
+LITERALS = ["0.5", "2", "3", "1.5", "0"]
+WRITTEN_OPS = ops.all_ops()            # every op a program can write
+# Points at the domain edges of every op: zeros of both signs, the smallest floats, integers and
+# halves for exponents, and arguments near overflow.
+EDGES = [0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 3.0, -3.0, 5e-324, -5e-324, 1e-300, 700.0, 710.0,
+         -745.0, 1e154, -1e154, 1e300]
+
+
+def applied(op, operands):
+    """`op` applied to (text, sympy) operands: the text parenthesised, the SymPy form from the table."""
+    text = op.applied_to({v: f"({t})" for v, (t, _) in zip("xy", operands)})
+    expr = sympy.sympify(op.sympy, locals={v: e for v, (_, e) in zip("xy", operands)})
+    return text, expr
+
+
+leaves = st.one_of(st.sampled_from(NAMES).map(lambda n: (n, SYMBOLS[n])),
+                   st.sampled_from(LITERALS).map(lambda t: (t, sympy.Rational(t))))
+
+
+def extend(children):
+    return st.sampled_from(WRITTEN_OPS).flatmap(
+        lambda op: st.tuples(*[children] * op.arity).map(lambda operands: applied(op, operands)))
+
+
+programs = st.recursive(leaves, extend, max_leaves=8)
+values = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False).filter(lambda v: abs(v) > 1e-3)
+edge_values = st.one_of(st.sampled_from(EDGES), st.floats(min_value=-3.0, max_value=3.0, allow_nan=False))
+
+
+def random_program(rng: random.Random, leaves: int = 6) -> str:
+    """A program drawn as `programs` draws them, from a seeded generator (for the tests that run
+    a batch at once, such as the page's JavaScript in one browser)."""
+    parts = [rng.choice(NAMES) if rng.random() < 0.7 else rng.choice(LITERALS) for _ in range(leaves)]
+    while len(parts) > 1 or rng.random() < 0.3:
+        op = rng.choice(WRITTEN_OPS)
+        operands = [parts.pop(rng.randrange(len(parts))) for _ in range(min(op.arity, len(parts)))]
+        while len(operands) < op.arity:
+            operands.append(rng.choice(NAMES))
+        parts.append(op.applied_to({v: f"({t})" for v, t in zip("xy", operands)}))
+    return parts[0]
+
+
+def reference(expr, point):
+    """SymPy's value and gradient at the point, to 30 digits (complex where it leaves the reals)."""
+    subs = {SYMBOLS[n]: sympy.Float(v, 30) for n, v in point.items()}
+    value = complex(expr.evalf(30, subs=subs))
+    grads = {n: complex(flat(sympy.diff(expr, SYMBOLS[n])).evalf(30, subs=subs)) for n in point}
+    return value, grads
+
+
+def flat(derivative):
+    """sign and step are flat away from 0: their derivatives' Dirac deltas are 0 at every point we test."""
+    derivative = derivative.replace(sympy.DiracDelta, lambda *args: sympy.S.Zero)
+    return derivative.replace(lambda e: isinstance(e, sympy.Derivative) and e.expr.func is sympy.sign,
+                              lambda e: sympy.S.Zero)
+
+
+def agrees(ours, ref, tolerance=1e-9):
+    return math.isclose(ours, ref.real, rel_tol=tolerance, abs_tol=tolerance) and abs(ref.imag) < 1e-12
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (the system's), driven by Playwright; missing locally: skip, in CI: fail."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    require_in_ci(sync_playwright is not None, "Playwright")
+    require_in_ci(chromium_path() is not None, "Chromium")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=chromium_path(), args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def js_engine(browser):
+    """Runs programs' engine.js (the live page's forward and backward passes) in the browser:
+    `js_engine([(program, [point, ...]), ...])` gives, for each point, {"value", "grad"} or
+    {"error"}, with eval's one-line error message."""
+    from autodiff_cli.page import engine_script
+
+    page = browser.new_page()
+
+    def run_all(batch):
+        scripts = ",\n".join(f"(function () {{\n{engine_script(program)}\nreturn run;\n}})()" for program, _ in batch)
+        page.set_content("<!DOCTYPE html><script>const RUNS = [\n" + scripts + "\n];</script>")
+        return page.evaluate("""(batch) => batch.map(([i, points, inputs, output]) => points.map((point) => {
+            try {
+                const r = RUNS[i](point);
+                return {value: r.data[output], grad: Object.fromEntries(inputs.map(([n, id]) => [n, r.grad[id]]))};
+            } catch (e) { return {error: e.message}; }
+        }))""", [[i, points, [[n, x.index] for n, x in program.inputs.items()], program.output.index]
+                  for i, (program, points) in enumerate(batch)])
+
+    yield run_all
+    page.close()

@@ -9,7 +9,7 @@ from autodiff_cli.checking import check_gradients
 from autodiff_cli.errors import AutodiffError
 from autodiff_cli.parsing import parse
 from conftest import LECTURE, LECTURE_SET, NEURON
-from test_properties import NAMES, programs, values
+from conftest import NAMES, programs, values
 
 OP_PROGRAMS = {op.name: op.written for op in ops.all_ops()}
 
@@ -198,11 +198,11 @@ def test_second_derivatives_are_checked_against_differences_of_the_gradient(run)
 
 def test_a_wrong_second_derivative_fails(monkeypatch):
     """tanh's rule text drives the derivative program; a wrong rule gives a wrong Hessian."""
-    from autodiff_cli import deriving
+    from autodiff_cli import rules
     from autodiff_cli.checking import check_second_derivatives
 
     monkeypatch.setattr(ops.TANH, "rule", ("1 + o**2",))
     monkeypatch.setattr(ops.TANH, "derivative", lambda x, o: 1.0 + o * o)
-    monkeypatch.setattr(deriving, "_RULES", {})
+    monkeypatch.setattr(rules, "_RULES", {})
     report = check_second_derivatives(parse("x = 0.5; tanh(x)"))
     assert not report.ok

@@ -12,14 +12,15 @@ from autodiff_cli.deriving import derivative_program, hessian
 from autodiff_cli.errors import AutodiffError
 from autodiff_cli.parsing import evaluate, parse
 from conftest import LECTURE, LECTURE_SET, NEURON
-from test_properties import NAMES, SYMBOLS, flat, programs, reference, values
+from conftest import NAMES, SYMBOLS, flat, programs, reference, values
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 LECTURE_PROGRAM = "a = 2; b = -3; c = 10; f = -2\ne = a*b\nd = e + c\nL = d*f"
 
 
 def gradients_of_the_derivative(text, point, wrt=None):
-    """Run the derivative program once per gradient it names: {input: value of its gradient}."""
+    """The value of each gradient the derivative program names, {input: value} (its forward pass:
+    its own derivatives, the second ones, are another question)."""
     prog = parse(text)
     prog.set(point)
     derivative = derivative_program(prog, wrt)
@@ -27,7 +28,8 @@ def gradients_of_the_derivative(text, point, wrt=None):
     found = {}
     for name, gradient in derivative.gradients.items():
         again = parse(source, output=gradient)
-        found[name] = again.run().value
+        again.forward()
+        found[name] = again.value
     return found, derivative
 
 
@@ -58,7 +60,7 @@ def test_wrt_keeps_only_what_those_inputs_need():
     derivative = derivative_program(parse(LECTURE_PROGRAM), ["c"])
     assert derivative.gradients == {"c": "dL_dc"}
     assert [s.name for s in derivative.statements if s.kind in ("adjoint", "gradient")] == ["dL_dc"]
-    with pytest.raises(AutodiffError, match="not an input: z"):
+    with pytest.raises(AutodiffError, match="no input named z"):
         derivative_program(parse(LECTURE_PROGRAM), ["z"])
 
 
@@ -83,6 +85,7 @@ def test_generated_derivative_programs_agree_with_eval_and_sympy(program, point)
     found, derivative = gradients_of_the_derivative(text, used)
     assert parse(derivative.text()).nodes                       # it always parses
     _, grads = reference(expr, used)
+    assume(all(math.isfinite(abs(g)) for g in grads.values()))    # SymPy's 0**x has no derivative at 0; ours is 0
     for name, value in found.items():
         assert math.isclose(value, prog.grad[name], rel_tol=1e-12, abs_tol=1e-12), (text, name)
         assert math.isclose(value, grads[name].real, rel_tol=1e-9, abs_tol=1e-9), (text, name)
@@ -223,7 +226,7 @@ def test_generated_python_exports_agree_with_eval(tmp_path, program, point):
         prog.run()
     except AutodiffError:
         assume(False)
-    function = load_function(python_function(prog, derivative_program(prog)), tmp_path,
+    function = load_function(python_function(prog), tmp_path,
                              f"exported_{abs(hash((text, tuple(used.items()))))}")
     value, grads = function(**used)
     assert math.isclose(value, prog.value, rel_tol=1e-12, abs_tol=1e-12)
@@ -236,7 +239,7 @@ def test_python_names_that_are_keywords_get_an_underscore(tmp_path):
 
     prog = parse("lambda = 2; math = 3; lambda*math*x")
     prog.set({"x": 1.5})
-    function = load_function(python_function(prog, derivative_program(prog)), tmp_path, "keywords")
+    function = load_function(python_function(prog), tmp_path, "keywords")
     assert function() == (9.0, {"lambda": 4.5, "math": 3.0, "x": 6.0})
 
 

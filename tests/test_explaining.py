@@ -8,7 +8,7 @@ from autodiff_cli.errors import AutodiffError
 from autodiff_cli.explaining import backward_steps, explain_lines, write_explanation
 from autodiff_cli.parsing import evaluate
 from conftest import LECTURE, LECTURE_SET
-from test_properties import NAMES, programs, values
+from conftest import NAMES, programs, values
 
 LECTURE_PROGRAM = "a = 2; b = -3; c = 10; f = -2\ne = a*b\nd = e + c\nL = d * f"
 

@@ -56,7 +56,8 @@ def test_lecture_nudge_by_hand():
 @pytest.mark.parametrize("text, values, culprit", [
     ("log(x)", {"x": 0}, "log (x = 0.0)"),
     ("sqrt(x)", {"x": 0}, "sqrt (x = 0.0)"),
-    ("sqrt(x)", {"x": -1}, "sqrt needs a positive number"),
+    ("sqrt(x)", {"x": -1}, "sqrt needs a number that is not negative"),
+    ("sqrt(x)", {"x": 0}, "sqrt has an infinite derivative at 0"),
     ("1/(x-x)", {"x": 2}, "/ (1.0, x-x = 0.0): division by zero"),
     ("(-2)**x", {"x": 2}, "negative base"),
     ("x**0.5", {"x": -4}, "negative base"),

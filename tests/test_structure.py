@@ -9,7 +9,7 @@ LAYERS = [
     {"errors", "ops"},
     {"engine", "expressions"},
     {"program"},
-    {"parsing", "reports", "drawing", "writing", "sweeping"},
+    {"parsing", "rules", "reports", "drawing", "naming", "sweeping"},
     {"checking", "explaining", "stepping", "deriving", "exporting", "sweep_output", "plotting"},
     {"page"},
     {"cli"},

@@ -7,11 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autodiff_cli import ops
 from autodiff_cli.errors import AutodiffError, DomainError
 from autodiff_cli.parsing import parse
 from autodiff_cli.sweeping import Grid, parse_axis, points_from_text, run_chunk, sweep
-from test_properties import programs
+from conftest import programs
 
 OPERANDS = [-2.5, -1.0, -0.5, -0.0, 0.0, 0.3, 0.5, 1.0, 2.0, 3.0, 710.0]
 
@@ -21,35 +20,6 @@ def scalar(f, *xs):
         return f(*xs)
     except (ArithmeticError, ValueError):
         return "refused"
-
-
-@pytest.mark.parametrize("op", ops.all_ops(), ids=lambda op: op.name)
-def test_each_array_rule_is_its_scalar_rule_elementwise(op):
-    points = [(x,) for x in OPERANDS] if op.arity == 1 else [(x, y) for x in OPERANDS for y in OPERANDS[:-1]]
-    columns = [np.array(c) for c in zip(*points)]
-    with np.errstate(all="ignore"):
-        refused = np.broadcast_to(op.refuses(np, *columns), len(points)) if op.refuses else np.zeros(len(points), bool)
-        values = np.broadcast_to(op.array(np, *columns), len(points))
-        out = np.where(refused | ~np.isfinite(values), 1.0, values)
-        local = op.array_derivative(np, *columns, out)
-    local = [np.broadcast_to(d, len(points)) for d in (local if op.arity == 2 else (local,))]
-    for i, xs in enumerate(points):
-        expected = scalar(op.forward, *xs)
-        if expected == "refused":
-            assert refused[i] or not math.isfinite(values[i]), (op, xs)
-            continue
-        assert not refused[i], (op, xs)
-        if not math.isfinite(expected):
-            assert not math.isfinite(values[i])
-            continue
-        assert values[i] == pytest.approx(expected, rel=1e-14, abs=0.0), (op, xs)
-        assert math.copysign(1, values[i]) == math.copysign(1, expected) or values[i] != 0, (op, xs)
-        derivative = op.derivative(*xs, expected)
-        for d, e in zip(local, derivative if op.arity == 2 else (derivative,)):
-            if math.isnan(e):
-                assert math.isnan(d[i]), (op, xs)
-            else:
-                assert d[i] == pytest.approx(e, rel=1e-14), (op, xs)
 
 
 def single_point(text, point):

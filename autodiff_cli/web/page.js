@@ -1,5 +1,4 @@
-// The live page's engine and controls. MODEL (the graph) and OPS (each op's forward rule and
-// local derivatives, generated from the op table) are written into the page above this script.
+// The live page's controls, over the engine (engine.js) and the CLI's number formats (numbers.js).
 "use strict";
 
 const nodes = MODEL.nodes;              // [op name or null, [input ids], data, label]
@@ -7,60 +6,7 @@ const consumers = nodes.map(() => []);
 nodes.forEach(([, inputs], id) => inputs.forEach((x) => consumers[x].push(id)));
 
 function format(x) {
-  if (x === null || !Number.isFinite(x)) return "-";
-  const a = Math.abs(x);
-  if (x === 0 || (a >= 1e-4 && a < 1e12)) return x.toFixed(MODEL.precision);
-  return x.toExponential(MODEL.precision).replace(/e([+-])(\d)$/, "e$10$2");
-}
-
-class DomainFailure extends Error {
-  constructor(id, message) { super(message); this.id = id; }
-}
-
-function describe(id, data) {
-  const inputs = nodes[id][1];
-  const operands = inputs.map((x) => `${MODEL.labels[x]} = ${data[x]}`).join(", ");
-  return `${MODEL.opSymbols[id]} (${operands})`;
-}
-
-// Forward and backward, as the engine does them: a loop in topological order, then back.
-function run(values) {
-  const data = nodes.map((n) => n[2]);
-  for (const [name, id] of Object.entries(MODEL.inputs)) data[id] = values[name];
-  nodes.forEach(([op, inputs], id) => {
-    if (op === null) return;
-    const [x, y] = inputs.map((i) => data[i]);
-    data[id] = OPS[op][0](x, y);
-    if (!Number.isFinite(data[id])) {
-      throw new DomainFailure(id, `${describe(id, data)}: the value is not a real number here (or too large)`);
-    }
-  });
-  const grad = nodes.map(() => 0);
-  const undefinedGrad = nodes.map(() => false);
-  const locals = nodes.map(() => []);
-  grad[MODEL.output] = 1;
-  for (let id = MODEL.output; id >= 0; id--) {
-    const [op, inputs] = nodes[id];
-    if (op === null) continue;
-    const [x, y] = inputs.map((i) => data[i]);
-    locals[id] = OPS[op][1](x, y, data[id]);
-    inputs.forEach((input, k) => {
-      const local = locals[id][k];
-      if (undefinedGrad[id] || (Number.isNaN(local) && MODEL.partial.includes(op))) {
-        undefinedGrad[input] = true;
-      } else if (!Number.isFinite(local)) {
-        throw new DomainFailure(id, `${describe(id, data)}: its derivative is not a real number here`);
-      } else {
-        grad[input] += grad[id] * local;
-      }
-    });
-  }
-  grad.forEach((g, id) => {
-    if (!undefinedGrad[id] && !Number.isFinite(g)) {
-      throw new DomainFailure(id, `${MODEL.labels[id]}: the gradient is too large for a float`);
-    }
-  });
-  return { data, grad: grad.map((g, id) => (undefinedGrad[id] ? null : g)), locals };
+  return formatNumber(x, MODEL.precision);
 }
 
 const sliders = {};
@@ -139,7 +85,7 @@ document.getElementById("step").addEventListener("click", () => {
 // Clicking a value shows its chain-rule lines (as `explain` writes them) and its paths to the output.
 function explain(id) {
   const lines = [];
-  const o = MODEL.outputName;
+  const o = MODEL.outputSymbol;
   const d = (k) => `d${o}/d${MODEL.symbols[k]}`;
   if (id === MODEL.output) lines.push(`${d(id)} = 1`);
   const shared = MODEL.chain[id].length > 1;

@@ -1,10 +1,10 @@
-"""A graph written back in the language: a short name for every unnamed node, one statement each.
+"""Names for what a program leaves unnamed: one scheme, shared by `explain`, `diff` and the page.
 
-The lecture names every intermediate value (`e = a*b; d = e + c; L = d*f`)
-and derives the backward pass on those names.  A one-line expression has no
-such names, so reports that write formulas (`explain`, and derivative
-programs) give its nodes short ones: `t1`, `t2`, ... in topological order, and
-`out` for an unnamed output, never a name the program already uses.
+The lecture names every intermediate value (`e = a*b; d = e + c; L = d*f`) and derives the
+backward pass on those names.  A one-line expression has no such names, so formulas give its
+computed nodes short ones: `t1`, `t2`, ... in topological order, and `out` for an unnamed output,
+never a name the program already uses.  `explain`'s legend, `diff`'s statements and the page's
+chain-rule lines all call the same node by the same name.
 """
 from __future__ import annotations
 
@@ -18,22 +18,41 @@ from .program import Program
 NAME = re.compile(r"(?!\d)\w+")
 
 
-def symbols(program: Program) -> list[str]:
-    """How formulas call each node, by index: its name; a constant's literal (in parentheses when
-    negative); otherwise a short generated name."""
+def taken_names(program: Program) -> set[str]:
+    """Every name the program uses, its output's included."""
     taken = set(program.names) | set(program.inputs)
     if program.output_name:
         taken.add(program.output_name)
-    fresh = fresh_names(taken)
+    return taken
+
+
+def output_symbol(program: Program) -> str:
+    """How formulas call the output: its name (`L`, or `y` in `y = x; y`), else `out` (or `out_1`...
+    if `out` is taken): an output that is an input or a constant still gets a name of its own."""
+    output = program.output
+    computed = output.op is not ops.INPUT and output.op is not ops.CONST
+    own = program.output_name or (output.label if computed else None)
+    if own and not (output.op is ops.INPUT and own == program.input_name(output)):
+        return own
+    return free_name("out", taken_names(program))
+
+
+def symbols(program: Program) -> list[str]:
+    """How formulas call each node, by index: its name; a constant's literal (in parentheses when
+    negative); the output's symbol; otherwise a short generated name, t1, t2, ... in order."""
+    fresh = fresh_names(taken_names(program))
+    out = output_symbol(program)
     result = []
     for node in program.nodes:
-        label = program.label(node)
-        if node.op is ops.CONST:
+        if node.op is ops.INPUT:
+            result.append(program.input_name(node))
+        elif node.op is ops.CONST:
+            label = node.label or program.text[node.start:node.end] if node.start >= 0 else f"{node.data:g}"
             result.append(f"({label})" if label.startswith("-") else label)
-        elif NAME.fullmatch(label) and (node.label is not None or node is program.output):
-            result.append(label)
         elif node is program.output:
-            result.append(free_name("out", taken))
+            result.append(out)
+        elif node.label is not None and NAME.fullmatch(node.label):
+            result.append(node.label)
         else:
             result.append(next(fresh))
     return result
