@@ -257,14 +257,17 @@ class _Settings:
 
 
 def _steps(x: float, h: float | None) -> list[float]:
-    """The step, and smaller ones to retry with: they rescue points close to a domain edge (log near 0)."""
+    """The step, and smaller ones to retry with: they rescue points close to a domain edge (log
+    near 0).  A step too small to move x (or that underflows to 0) is left out."""
     if h is not None:
-        return [h]
-    default = RELATIVE_STEP * max(1.0, abs(x))
-    steps = [default / 10 ** k for k in range(SMALLER_STEPS + 1)]
-    if 0.0 < abs(x) < 1.0:
-        steps.append(RELATIVE_STEP * abs(x))     # a step to the scale of a small x
-    return steps
+        steps = [h]
+    else:
+        default = RELATIVE_STEP * max(1.0, abs(x))
+        steps = [default / 10 ** k for k in range(SMALLER_STEPS + 1)]
+        if 0.0 < abs(x) < 1.0:
+            steps.append(RELATIVE_STEP * abs(x))     # a step to the scale of a small x
+    moving = [step for step in steps if step > 0.0 and x + step != x and x - step != x]
+    return moving or [steps[0]]
 
 
 def _check_node(program: Program, sample: int, i: int, settings: _Settings) -> GradientCheck:
@@ -452,7 +455,7 @@ def _rows_to_show(checks: list[GradientCheck], limit: int | None) -> list[Gradie
 def write_check_json(report: CheckReport, out: TextIO) -> None:
     """The report as strict JSON: an overall `ok`, the counts, one entry per checked gradient
     (`id` null for the random direction), and the points of the samples."""
-    import json
+    from .output import write_json
 
     checks = [{"sample": c.sample, "id": None if c.node is None else c.node.index, "label": c.label, "at": c.at,
                "analytic": c.analytic, "numeric": c.numeric, "abs_error": c.abs_error, "rel_error": c.rel_error,
@@ -462,5 +465,4 @@ def write_check_json(report: CheckReport, out: TextIO) -> None:
               (("passed", "ok"), ("failed", "FAIL"), ("kinks", "kink"), ("unverifiable", "unverifiable"))}
     document = {"ok": report.ok, **counts, "skipped_samples": report.skipped_samples,
                 "rtol": report.rtol, "atol": report.atol, "points": report.points, "checks": checks}
-    json.dump(document, out, allow_nan=False, indent=2)
-    out.write("\n")
+    write_json(document, out)

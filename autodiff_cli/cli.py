@@ -3,19 +3,24 @@
 Each command parses its options, calls library functions, and writes a
 report.  Bad input raises `AutodiffError`, which `AutodiffGroup` turns into one
 message on stderr and exit code 2; nothing a user types shows a traceback.
+`main` keeps the process's contract: SIGINT, SIGTERM and SIGHUP clean up and
+exit 128 + the signal; a closed pipe exits 141 (as if killed by SIGPIPE, never
+1, which means a failed check); a stream that is closed or full is one message
+and exit 2.
 """
 from __future__ import annotations
 
-import math
+import os
 import re
 import shutil
+import signal
 import sys
 from typing import Callable
 
 import click
 
 from . import __version__
-from .errors import AutodiffError, DomainError, MissingInputsError
+from .errors import AutodiffError, MissingInputsError
 
 PROGRAM_HELP = """PROGRAM is one expression, e.g. "(a*b+c)*f", or statements separated by
 ';' or new lines (`a = 2; b = -3; L = a*b`).  A name assigned a plain number
@@ -23,29 +28,180 @@ is an input with that default; a name never assigned is an input you give
 with --set.  The last statement is the output."""
 
 
-NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-
-
 class AutodiffGroup(click.Group):
-    """Turns `AutodiffError` into a message on stderr and its exit code."""
+    """Turns `AutodiffError` into a message on stderr and its exit code, and a failed write to
+    standard output (a full disk, /dev/full) into one too."""
 
     def invoke(self, ctx: click.Context):
+        from .output import WriteError, is_broken_pipe
+
         try:
             return super().invoke(ctx)
         except AutodiffError as exc:
-            add_option_hints(exc)
-            click.echo(exc.render(), err=True)
-            ctx.exit(exc.exit_code)
+            fail(exc)
+        except OSError as exc:          # the library turns every other OSError into an AutodiffError
+            if is_broken_pipe(exc):
+                raise ClosedPipe() from None
+            fail(WriteError(f"cannot write to standard output: {exc.strerror or exc}"))
+
+
+class ClosedPipe(BaseException):
+    """The reader of standard output went away (`| head`): not an OSError, which click would turn
+    into exit 1 ("a check failed")."""
+
+
+def fail(exc: AutodiffError) -> None:
+    """One message on stderr (control characters escaped, long lines cut), then its exit code."""
+    add_option_hints(exc)
+    message(exc.render())
+    sys.exit(exc.exit_code)
+
+
+LINE_LIMIT = 500        # characters of a message line: a 100 MB name is not echoed whole
+
+
+def message(text: str) -> None:
+    from .output import escape_controls
+
+    lines = [line if len(line) <= LINE_LIMIT else line[:LINE_LIMIT - 1] + "…" for line in text.splitlines()]
+    if sys.stderr is not None:
+        click.echo(escape_controls("\n".join(lines)), err=True)
+
+
+class Interrupted(BaseException):
+    """SIGINT, SIGTERM or SIGHUP: raised where the program is, so that every `finally` cleans up
+    (temporary files, staging, child processes); not a KeyboardInterrupt, which click would
+    turn into "Aborted!" and exit 1."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame) -> None:
+    for each in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(each, signal.SIG_IGN)         # a second signal must not cut the clean-up short
+    raise Interrupted(signum)
+
+
+class ClosedStream:
+    """Standing in for a standard stream the shell closed (`>&-`, `<&-`): using it is an error
+    (exit 2, one line), not an AttributeError; a command that does not need it runs."""
+
+    closed_stream = True
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def _closed(self, *args, **kwargs):
+        from .output import WriteError
+
+        raise WriteError(f"{self.name} is closed")
+
+    write = read = readline = fileno = _closed
+
+    def isatty(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def buffer(self):
+        return self
+
+
+class GuardedStream:
+    """Standard output, whose failed writes say what they are wherever they happen (a command,
+    click's own help): a closed pipe is `ClosedPipe`, anything else one error message."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _guard(self, action, *args):
+        from .output import WriteError, is_broken_pipe
+
+        try:
+            return action(*args)
+        except OSError as exc:
+            if is_broken_pipe(exc):
+                raise ClosedPipe() from None
+            raise WriteError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+    def write(self, data):
+        return self._guard(self._stream.write, data)
+
+    def flush(self):
+        return self._guard(self._stream.flush)
+
+    @property
+    def buffer(self):
+        return GuardedStream(self._stream.buffer)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def main() -> None:
+    """Console-script entry point: the command, under the process contract described above."""
+    from .output import is_broken_pipe
+
+    sys.stdout = GuardedStream(sys.stdout) if sys.stdout is not None else ClosedStream("standard output")
+    if sys.stdin is None:
+        sys.stdin = ClosedStream("standard input")
+    for each in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(each, _on_signal)
+    try:
+        code = cli.main(prog_name="autodiff", standalone_mode=False)
+        sys.stdout.flush()
+    except Interrupted as exc:
+        _quiet_stdout()
+        sys.exit(128 + exc.signum)
+    except ClosedPipe:
+        _quiet_stdout()
+        sys.exit(128 + signal.SIGPIPE)
+    except click.ClickException as exc:
+        import io
+
+        text = io.StringIO()
+        exc.show(file=text)
+        message(text.getvalue().rstrip("\n"))
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        sys.exit(130)
+    except AutodiffError as exc:        # a failed write outside a command (click's help, say)
+        fail(exc)
+    except OSError as exc:
+        if is_broken_pipe(exc):
+            _quiet_stdout()
+            sys.exit(128 + signal.SIGPIPE)
+        message(f"error: cannot write to standard output: {exc.strerror or exc}")
+        _quiet_stdout()
+        sys.exit(2)
+    sys.exit(code or 0)
+
+
+def _quiet_stdout() -> None:
+    """Standard output pointed at /dev/null, so that Python's own last flush stays silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def add_option_hints(exc: AutodiffError) -> None:
     """The library's errors name no options; here they learn which of ours would help."""
     from .drawing import GraphTooLargeError, RenderError
     from .exporting import ExpressionTooLargeError
+    from .parsing import ConstantError
     from .stepping import StepLeftDomainError
+    from .sweeping import PointsLimitError
 
     if isinstance(exc, MissingInputsError):
-        exc.hint = "; ".join(["add " + " ".join(f"--set {name}=1" for name in exc.names) +
+        from .errors import clip
+
+        exc.hint = "; ".join(["add " + " ".join(f"--set {clip(name)}=1" for name in exc.names[:20]) +
                               " with your values, or write NAME = NUMBER in the program", *exc.notes])
     elif isinstance(exc, GraphTooLargeError):
         exc.hint = "raise --max-nodes, or write DOT text with -o graph.dot"
@@ -55,6 +211,11 @@ def add_option_hints(exc: AutodiffError) -> None:
         exc.hint = "leave out --expr (and --to latex): the program form names shared values instead"
     elif isinstance(exc, StepLeftDomainError):
         exc.hint = f"the last good point (after step {exc.step - 1}) is: {set_arguments(exc.point)}"
+    elif isinstance(exc, PointsLimitError):
+        exc.hint = f"if you mean it, raise the ceiling: --max-points {exc.count}"
+    elif isinstance(exc, ConstantError):
+        exc.hint = ("one value, a number or an expression of numbers: e.g. -3.5, 2/3 or 2*pi"
+                    + ("; a --set value is one expression, not several statements" if ";" in exc.text else ""))
 
 
 class AutodiffCommand(click.Command):
@@ -65,9 +226,16 @@ class AutodiffCommand(click.Command):
         try:
             return super().parse_args(ctx, program_last(args, self.params))
         except click.NoSuchOption as exc:
+            if exc.possibilities:
+                raise                   # a mistyped option: click's "did you mean" says it all
             hint = (f"hint: if {exc.option_name!r} starts your program, put the program after --: "
                     f"autodiff {self.name} [OPTIONS] -- '{exc.option_name}...'")
             raise click.UsageError(f"{exc.format_message()}\n{hint}", ctx) from None
+        except click.UsageError as exc:
+            if "=" in args and "unexpected extra argument" in exc.format_message():
+                raise click.UsageError(f"{exc.format_message()}\nhint: write --set NAME=VALUE with no spaces "
+                                       "around '=' (or quote it: --set 'x = 3')", ctx) from None
+            raise
 
 
 SHORT_OPTION_VALUE = {"-s": re.compile(r"\s*(?!\d)\w+\s*=")}     # -sx=2 is --set x=2, -sin(x) a program
@@ -129,17 +297,17 @@ def cli() -> None:
 
     \b
       autodiff eval "(a*b+c)*f" --set a=2 --set b=-3 --set c=10 --set f=-2
-      autodiff eval "tanh(x1*w1 + x2*w2 + b)" --set x1=2 ... --json | jq .grad
+      autodiff eval "tanh(x1*w1 + x2*w2 + b)" -s x1=2 -s x2=0 -s w1=-3 -s w2=1 -s b=6.88 --json | jq .grad
     """
 
 
-def rows_options(command: Callable | None = None, *, default: int = 200,
+def rows_options(command: Callable | None = None, *, default: int | None = 200, shown: str = "200",
                  kept: str = "the first ones (and the output, or the failures) are kept") -> Callable:
     """--rows N and --all: the cap on a report's rows, shared by every command that prints a table."""
     def decorate(command: Callable) -> Callable:
         command = click.option("--all", "all_rows", is_flag=True, help="Show every row.")(command)
-        return click.option("--rows", default=default, show_default=True, type=click.IntRange(2, None),
-                            help=f"Most rows shown; {kept}.")(command)
+        return click.option("--rows", default=default, type=click.IntRange(2, None),
+                            help=f"Most rows shown (default {shown}); {kept}.")(command)
     return decorate(command) if command is not None else decorate
 
 
@@ -148,32 +316,59 @@ def program_options(command: Callable) -> Callable:
     command = click.option("--output", "output_name", metavar="NAME",
                            help="The output: any name the program assigns (default: the last statement).")(command)
     command = click.option("--set", "-s", "assignments", multiple=True, metavar="NAME=VALUE",
-                           help="Give an input a value (repeatable).")(command)
+                           help="Give an input a value: a number or an expression of numbers (repeatable).")(command)
     command = click.option("-f", "--file", "source_file", metavar="FILE", multiple=True,
-                           help="Read the program from FILE ('-' for standard input).")(command)
+                           type=click.Path(allow_dash=True),
+                           help="Read the program from FILE ('-' for standard input; piped in, it is read "
+                                "without -f too).")(command)
     return click.argument("program", required=False)(command)
 
 
 def sweep_options(command: Callable) -> Callable:
-    """--over and --points: run at many points instead of one."""
-    command = click.option("--points", "points_file", metavar="FILE",
+    """--over, --points, --ignore-extra and --max-points: run at many points instead of one."""
+    command = click.option("--max-points", type=click.IntRange(1, None), default=None, metavar="N",
+                           help="The most points a sweep may have (default 1,000,000,000): a larger "
+                                "grid is refused at once, as a typo.")(command)
+    command = click.option("--ignore-extra", is_flag=True,
+                           help="Drop the columns of --points that name no input (as the value and grad "
+                                "columns of the tool's own output) instead of refusing them.")(command)
+    command = click.option("--points", "points_file", metavar="FILE", type=click.Path(allow_dash=True),
                            help="Run at the points in FILE: CSV with a header of input names, or JSON Lines "
                                 "({\"x\": 1.5} per line); '-' for standard input. Inputs it leaves out keep "
                                 "their --set value or default.")(command)
     return click.option("--over", multiple=True, metavar="NAME=START:STOP[:COUNT]",
                         help="Sweep an input over COUNT evenly spaced values (default 101), both ends "
-                             "included; repeat for a grid (the first varies slowest).")(command)
+                             "included, or NAME=START:STOP:step=STEP (as np.arange: STOP excluded); "
+                             "bounds may be expressions (x=-pi:pi); repeat for a grid (the first varies "
+                             "slowest).")(command)
 
 
-def load_points(over: tuple[str, ...], points_file: str | None, assignments: tuple[str, ...]):
+def comma_list(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def positive(name: str, value: float | None, allow_zero: bool = False) -> None:
+    """A tolerance, step or rate given on the command line: finite and positive (or zero)."""
+    import math
+
+    if value is not None and not (math.isfinite(value) and (value > 0 or allow_zero and value == 0)):
+        raise AutodiffError(f"{name} must be a finite number above 0{' or 0' if allow_zero else ''}, not {value}")
+
+
+def load_points(over: tuple[str, ...], points_file: str | None, assignments: tuple[str, ...],
+                max_points: int | None = None, default_count: int | None = None):
     """The points of --over or --points (None for neither); a swept input may not be --set too."""
-    from .sweeping import Grid, open_points, parse_axis
+    from .sweeping import DEFAULT_COUNT, MAX_POINTS, Grid, open_points, parse_axis
 
     if not over and not points_file:
         return None
     if over and points_file:
         raise AutodiffError("give either --over or --points, not both")
-    points = open_points(points_file) if points_file else Grid([parse_axis(text) for text in over])
+    if points_file:
+        points = open_points(points_file)
+    else:
+        axes = [parse_axis(text, default_count or DEFAULT_COUNT) for text in over]
+        points = Grid(axes, max_points or MAX_POINTS)
     given = {pair.partition("=")[0].strip() for pair in assignments}
     both = [name for name in points.names if name in given]
     if both:
@@ -182,67 +377,55 @@ def load_points(over: tuple[str, ...], points_file: str | None, assignments: tup
 
 
 def load_program(program: str | None, source_file: tuple[str, ...], assignments: tuple[str, ...],
-                 output_name: str | None = None):
-    """Parse the program from the argument or the file, with its output, and apply the --set values."""
+                 output_name: str | None = None, stdin_for_points: bool = False):
+    """Parse the program from the argument, the file, or (piped in, with neither given) standard
+    input; with its output, and the --set values applied."""
     from .parsing import parse
+    from .sources import read_text
 
     if len(source_file) > 1:
         raise AutodiffError(f"-f is given {len(source_file)} times: a command reads one program")
-    if (program is None) == (not source_file):
-        raise AutodiffError("give the program either as an argument or with -f FILE, not both"
-                            if program is not None else "no program given",
-                            hint='e.g. autodiff eval "(a*b+c)*f" --set a=2 --set b=-3 --set c=10 --set f=-2')
-    text = program if program is not None else read_source(source_file[0])
+    if program is not None and source_file:
+        raise AutodiffError("give the program either as an argument or with -f FILE, not both")
+    path = source_file[0] if source_file else None
+    if path == "-" and stdin_for_points:
+        raise AutodiffError("standard input can hold the program (-f -) or the points (--points -), not both",
+                            hint="put one of them in a file")
+    if program is None and path is None:
+        if stdin_for_points or sys.stdin.isatty() or getattr(sys.stdin, "closed_stream", False):
+            raise AutodiffError("no program given", hint=EXAMPLE_HINT)
+        path = "-"                              # `cat prog.ad | autodiff eval` reads it
+        text = read_text(path)
+        if not text.strip():
+            raise AutodiffError("no program given (standard input is empty)", hint=EXAMPLE_HINT)
+    else:
+        text = program if program is not None else read_text(path)
     values = parse_assignments(assignments)
     prog = parse(text, output=output_name)
     prog.set(values)
     return prog
 
 
+EXAMPLE_HINT = ('give it as an argument, e.g. autodiff eval "(a*b+c)*f" --set a=2 --set b=-3 --set c=10 '
+                '--set f=-2, or with -f FILE (-f - reads standard input)')
+
+
 def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, float]:
-    """`["a=2", "b=-3"]` -> {"a": 2.0, "b": -3.0}, refusing bad forms and repeated names."""
+    """`["a=2", "b=-3"]` -> {"a": 2.0, "b": -3.0}, refusing bad forms and repeated names.  A value
+    is one number or one expression of numbers (`2/3`, `-pi`)."""
+    from .errors import clip
+    from .parsing import constant
+
     values: dict[str, float] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise AutodiffError(f"--set {pair}: expected NAME=VALUE", hint="e.g. --set a=2")
+            raise AutodiffError(f"--set {clip(pair)}: expected NAME=VALUE", hint="e.g. --set a=2")
         if name in values:
-            raise AutodiffError(f"--set {name} is given twice")
-        values[name] = constant_value(name, text.strip())
+            raise AutodiffError(f"--set {clip(name)} is given twice")
+        values[name] = constant(text, f"--set {clip(name)}")
     return values
-
-
-def constant_value(name: str, text: str) -> float:
-    """A `--set` value: a number, or an expression of numbers such as 2/3 (the lecture's x)."""
-    from .parsing import parse
-
-    if NUMBER.fullmatch(text):
-        value = float(text)
-        if math.isinf(value):
-            raise AutodiffError(f"--set {name}={text}: the number is too large for a float")
-        return value
-    try:
-        prog = parse(text)
-        if not prog.inputs:
-            return prog.run().value
-    except DomainError as exc:
-        raise AutodiffError(f"--set {name}={text}: {exc.message}") from None
-    except AutodiffError:
-        pass
-    raise AutodiffError(f"--set {name}={text}: {text!r} is not a number",
-                        hint=f"write a number or an expression of numbers, e.g. --set {name}=-3.5 or "
-                             f"--set {name}=2/3")
-
-
-def read_source(path: str) -> str:
-    try:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AutodiffError(f"cannot read the program from {path}: {exc}") from None
 
 
 @cli.command("eval", cls=AutodiffCommand, epilog=PROGRAM_HELP)
@@ -250,19 +433,23 @@ def read_source(path: str) -> str:
 @click.option("--json", "as_json", is_flag=True,
               help="Strict JSON: value, output, grad, nodes (with --over or --points: JSON Lines).")
 @sweep_options
-@click.option("--csv", "fmt", flag_value="csv", help="A sweep's rows as CSV (the default when piped).")
-@click.option("--jsonl", "fmt", flag_value="jsonl",
+@click.option("--csv", "as_csv", is_flag=True, help="A sweep's rows as CSV (the default when piped).")
+@click.option("--jsonl", "as_jsonl", is_flag=True,
               help='A sweep\'s rows as JSON Lines: {"inputs": {...}, "value": v, "grad": {...}} per point.')
-@click.option("-o", "--out", "path", metavar="FILE",
-              help="Write a sweep's rows to FILE: .csv, .jsonl or .npz (NumPy arrays, for large sweeps).")
+@click.option("-o", "--out", "path", metavar="FILE", type=click.Path(allow_dash=True),
+              help="Write a sweep's rows to FILE: .csv, .jsonl or .npz (NumPy arrays, for large sweeps); "
+                   "'-' is standard output.")
 @click.option("--strict", is_flag=True, help="Stop a sweep at the first point that fails (exit 2).")
 @click.option("--hessian", is_flag=True,
               help="Also the second derivatives d²out/dx dy of every pair of inputs (`hessian` in JSON).")
+@click.option("--max-inputs", type=click.IntRange(1, None), default=None, metavar="N",
+              help="With --hessian: the most inputs (default 1,000: a million second derivatives).")
 @click.option("--precision", default=4, show_default=True, type=click.IntRange(0, 17),
-              help="Decimals shown in the table (JSON always has full precision).")
-@rows_options
-def eval_command(program, source_file, assignments, output_name, as_json, over, points_file, fmt, path, strict,
-                 hessian, precision, rows, all_rows):
+              help="Decimals shown in the table (more where that would drop significant digits; JSON "
+                   "always has full precision).")
+@rows_options(default=None, shown="200; a sweep's table 20")
+def eval_command(program, source_file, assignments, output_name, as_json, over, points_file, ignore_extra,
+                 max_points, as_csv, as_jsonl, path, strict, hessian, max_inputs, precision, rows, all_rows):
     """Run the forward and backward pass and show every node's value and gradient.
 
     The table lists the nodes in topological order: the inputs first, the
@@ -276,43 +463,63 @@ def eval_command(program, source_file, assignments, output_name, as_json, over, 
     """
     from . import reports
 
-    points = load_points(over, points_file, assignments)
-    if points is None and (fmt or path or strict):
-        raise AutodiffError("--csv, --jsonl, -o and --strict are for sweeps: add --over or --points")
+    chosen = [name for name, on in (("--csv", as_csv), ("--jsonl", as_jsonl)) if on]
+    if len(chosen) > 1 or (as_csv and as_json):
+        raise AutodiffError("--csv and --jsonl (or --json) each choose the format: give one")
+    if points_file is None and not over and (chosen or path or strict or ignore_extra or max_points):
+        raise AutodiffError("--csv, --jsonl, -o, --strict, --ignore-extra and --max-points are for sweeps: "
+                            "add --over or --points")
+    prog = load_program(program, source_file, assignments, output_name, stdin_for_points=points_file == "-")
+    points = load_points(over, points_file, assignments, max_points)
     if points is not None:
         if hessian:
             raise AutodiffError("--hessian is for one point: leave out --over and --points")
-        prog = load_program(program, source_file, assignments, output_name)
-        return eval_sweep(prog, points, fmt or ("jsonl" if as_json else None), path, strict,
-                          precision, None if all_rows else min(rows, SWEEP_ROWS))
-    prog = load_program(program, source_file, assignments, output_name).run()
+        fmt = "jsonl" if as_jsonl or as_json else "csv" if as_csv else None
+        return eval_sweep(prog, points, fmt, path, strict, precision,
+                          None if all_rows else (rows or SWEEP_ROWS), ignore_extra)
+    prog.run()
     second = None
     if hessian:
         from .deriving import hessian as second_derivatives
+
+        check_hessian_size(prog, max_inputs)
         second = second_derivatives(prog)
     out = sys.stdout
     if as_json:
         reports.write_json(prog, out, hessian=second)
     else:
-        reports.write_table(prog, out, precision=precision, limit=None if all_rows else rows,
+        reports.write_table(prog, out, precision=precision, limit=None if all_rows else (rows or 200),
                             rich=out.isatty(), cut_hint="--all shows every row; --json has every node")
         if second is not None:
             reports.write_hessian(second, out, precision=precision, rich=out.isatty())
 
 
 SWEEP_ROWS = 20         # rows of a sweep's table in a terminal, unless --rows or --all says otherwise
+HESSIAN_INPUTS = 1000   # inputs of a Hessian (a million second derivatives), unless --max-inputs says otherwise
+
+
+def check_hessian_size(prog, max_inputs: int | None) -> None:
+    limit = max_inputs or HESSIAN_INPUTS
+    if len(prog.inputs) > limit:
+        raise AutodiffError(f"the program has {len(prog.inputs):,} inputs: its second derivatives would be "
+                            f"{len(prog.inputs) ** 2:,} numbers, past the ceiling of {limit:,} inputs",
+                            hint=f"if you mean it, --max-inputs {len(prog.inputs)}; or take a few with --wrt")
 
 
 def eval_sweep(prog, points, fmt: str | None, path: str | None, strict: bool, precision: int,
-               limit: int | None) -> None:
+               limit: int | None, ignore_extra: bool) -> None:
     """A sweep's rows in the chosen format (or the one its file's extension or the terminal picks)."""
+    from .output import check_writable, is_stdout
     from .reports import progress_bar
-    from .sweep_output import FORMATS, format_for, write_sweep, write_sweep_table
+    from .sweep_output import write_sweep, write_sweep_table
     from .sweeping import sweep
 
-    fmt = format_for(path, fmt) or ("table" if path is None and sys.stdout.isatty() else "csv")
-    if fmt not in (*FORMATS, "table"):
-        raise AutodiffError(f"cannot tell the format of {path}", hint="name it .csv, .jsonl or .npz")
+    fmt = sweep_format(path, fmt)
+    if fmt is None:
+        fmt = "table" if is_stdout(path) and sys.stdout.isatty() else "csv"
+    check_writable(path)
+    if ignore_extra:
+        points = points.only(prog.inputs)
     with progress_bar(points.count or 0, terminal(sys.stderr), "sweeping", minimum=200_000) as on_progress:
         chunks = sweep(prog, points, strict=strict, on_progress=on_progress)
         if fmt == "table":
@@ -320,20 +527,31 @@ def eval_sweep(prog, points, fmt: str | None, path: str | None, strict: bool, pr
                                        rich=sys.stdout.isatty(), cut_hint="--all shows every point; "
                                        "--csv or --jsonl write them all")
         else:
-            failed = write_sweep(prog, chunks, fmt, out=None if path else sys.stdout.buffer, path=path)
+            failed = write_sweep(prog, chunks, fmt, path)
     if failed:
         click.echo(f"{failed} point{'s' if failed > 1 else ''} failed (see the error column); "
                    "--strict stops at the first", err=True)
 
 
+def sweep_format(path: str | None, chosen: str | None) -> str | None:
+    """The format the file's extension and the flags ask for; a contradiction is an error."""
+    from .sweep_output import FORMATS, format_for
+
+    named = format_for(path, None)
+    if named is not None and named not in FORMATS:
+        raise AutodiffError(f"cannot tell the format of {path}", hint="name it .csv, .jsonl or .npz")
+    if chosen and named and chosen != named:
+        raise AutodiffError(f"{path} is named .{named} but --{chosen} asks for {chosen}",
+                            hint=f"name the file .{chosen}, or leave out --{chosen}")
+    return chosen or named
+
+
 def terminal(stream):
     """The stream if it is a terminal (to draw progress on), else None."""
-    return stream if stream.isatty() else None
+    return stream if stream is not None and stream.isatty() else None
 
 
-def main() -> None:
-    """Console-script entry point (click already exits quietly when a pipe closes, as with `| head`)."""
-    cli.main(prog_name="autodiff")
+MAX_SAMPLES = 100_000   # check --samples: each is a full check
 
 
 @cli.command("check", cls=AutodiffCommand, epilog=PROGRAM_HELP)
@@ -350,29 +568,33 @@ def main() -> None:
                    "for a small x) before a gradient counts as failed.")
 @click.option("--rtol", type=float, default=1e-5, show_default=True, help="Relative tolerance.")
 @click.option("--atol", type=float, default=1e-7, show_default=True, help="Absolute tolerance.")
-@click.option("--samples", type=click.IntRange(0, None), default=0, show_default=True,
-              help="Also check at N random points: each input x drawn from x ± 0.5·max(1,|x|); "
-                   "ends with each gradient's worst error and where.")
+@click.option("--samples", type=click.IntRange(0, MAX_SAMPLES), default=0, show_default=True,
+              help="Also check at N random points (at most 100,000): each input x drawn from "
+                   "x ± 0.5·max(1,|x|); ends with each gradient's worst error and where.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --samples and the random direction.")
 @sweep_options
 @click.option("--order", type=click.IntRange(1, 2), default=1, show_default=True,
               help="2: check the second derivatives (eval --hessian) against differences of the gradient.")
+@click.option("--max-inputs", type=click.IntRange(1, None), default=None, metavar="N",
+              help="With --order 2: the most inputs (default 1,000).")
 @rows_options
 @click.option("--precision", default=10, show_default=True, type=click.IntRange(1, 17),
               help="Significant digits shown in the table (JSON always has full precision).")
 @click.option("--json", "as_json", is_flag=True, help="Strict JSON: ok, counts, one entry per gradient.")
-def check_command(program, source_file, assignments, output_name, nodes, input_names, method, h, rtol, atol, samples, seed,
-                  over, points_file, order, rows, all_rows, precision, as_json):
+def check_command(program, source_file, assignments, output_name, nodes, input_names, method, h, rtol, atol,
+                  samples, seed, over, points_file, ignore_extra, max_points, order, max_inputs, rows, all_rows,
+                  precision, as_json):
     """Compare backprop's gradients with finite differences; exit 1 if any differ.
 
     A gradient passes when |analytic - numeric| <= atol + rtol·|numeric|, plus,
     for one that would fail without it, the difference's own truncation error
     estimated from the same difference at 2h (so the lecture's forward nudge
     with --h 0.001 passes, and a wrong derivative still fails). Where a nudge
-    moves a relu or abs argument onto or across 0 the status is `kink`
-    (relu'(0) = abs'(0) = 0 by convention), not a failure. Where every nudge
-    leaves an op's domain it is `unverifiable`; a nudge that leaves it on one
-    side falls back to a one-sided difference.
+    moves a relu or abs argument onto or across 0 and the output itself is not
+    smooth there, the status is `kink` (relu'(0) = abs'(0) = 0 by convention),
+    not a failure. Where every nudge leaves an op's domain it is
+    `unverifiable`; a nudge that leaves it on one side falls back to a
+    one-sided difference.
 
     With --over or --points, the check runs at every point of the sweep
     instead (points outside the domain are skipped and counted), and ends with
@@ -382,16 +604,21 @@ def check_command(program, source_file, assignments, output_name, nodes, input_n
                            write_check_table)
     from .reports import progress_bar
 
-    if h is not None and not h > 0:
-        raise AutodiffError(f"--h must be a positive number, not {h}")
+    positive("--h", h)
+    positive("--rtol", rtol, allow_zero=True)
+    positive("--atol", atol, allow_zero=True)
     if order == 2 and (nodes != "inputs" or samples):
         raise AutodiffError("--order 2 checks the inputs' second derivatives at the given point: "
                             "no --nodes all, no --samples")
-    points = load_points(over, points_file, assignments)
+    prog = load_program(program, source_file, assignments, output_name, stdin_for_points=points_file == "-")
+    points = load_points(over, points_file, assignments, max_points)
     if points is not None and (samples or order == 2):
         raise AutodiffError("a sweep checks the first derivatives at its own points: no --samples, no --order 2")
-    prog = load_program(program, source_file, assignments, output_name)
-    names = [name.strip() for name in input_names.split(",") if name.strip()]
+    if points is not None and ignore_extra:
+        points = points.only(prog.inputs)
+    names = comma_list(input_names)
+    if order == 2 and not names:
+        check_hessian_size(prog, max_inputs)
     planned = planned_checks(prog, nodes=nodes, inputs=names, order=order,
                              samples=samples if points is None else (points.count or 0) - 1)
     with progress_bar(planned, terminal(sys.stderr), "checking", minimum=50) as on_check:
@@ -413,7 +640,7 @@ def check_command(program, source_file, assignments, output_name, nodes, input_n
 
 @cli.command("explain", cls=AutodiffCommand, epilog=PROGRAM_HELP)
 @program_options
-@rows_options
+@rows_options(kept="chain-rule lines are counted; the legend of short names is always shown")
 @click.option("--limit", type=click.IntRange(0, None), default=None, hidden=True,
               help="The old name of --rows (0: all).")
 @click.option("--precision", default=6, show_default=True, type=click.IntRange(1, 17),
@@ -440,19 +667,22 @@ def explain_command(program, source_file, assignments, output_name, rows, all_ro
                           cut_hint="--all shows every line")
 
 
+MAX_STEPS = 10_000_000  # step --steps: each is a forward and a backward pass
+
+
 @cli.command("step", cls=AutodiffCommand, epilog=PROGRAM_HELP)
 @program_options
 @click.option("--lr", type=float, default=0.01, show_default=True, help="The step size (learning rate).")
-@click.option("--steps", type=click.IntRange(1, None), default=1, show_default=True,
-              help="How many steps (from 1,000, a progress bar in a terminal).")
+@click.option("--steps", type=click.IntRange(1, MAX_STEPS), default=1, show_default=True,
+              help="How many steps (at most 10,000,000; from 1,000, a progress bar in a terminal).")
 @click.option("--minimize", is_flag=True, help="Walk downhill (x -= lr·grad) instead of uphill.")
 @click.option("--freeze", default="", metavar="NAMES", help="Inputs that stay fixed, e.g. x1,x2.")
 @click.option("--precision", default=4, show_default=True, type=click.IntRange(0, 17), help="Decimals shown.")
 @click.option("--json", "as_json", is_flag=True, help="Strict JSON: final values and the output's trajectory.")
 @click.option("--emit-set", is_flag=True, help="Print only the new values, as --set arguments.")
-@rows_options(default=50, kept="of the output's trajectory, evenly spaced steps and the last")
-def step_command(program, source_file, assignments, output_name, lr, steps, minimize, freeze, precision, as_json, emit_set,
-                 rows, all_rows):
+@rows_options(default=50, shown="50", kept="of the output's trajectory, evenly spaced steps and the last")
+def step_command(program, source_file, assignments, output_name, lr, steps, minimize, freeze, precision, as_json,
+                 emit_set, rows, all_rows):
     """Nudge every input along its gradient, then run the forward pass again.
 
     One step is the lecture's `a.data += lr * a.grad` for every input: the
@@ -462,10 +692,12 @@ def step_command(program, source_file, assignments, output_name, lr, steps, mini
     from .reports import progress_bar
     from .stepping import gradient_steps, write_step_json, write_step_report
 
+    positive("--lr", lr, allow_zero=True)
+    if as_json and emit_set:
+        raise AutodiffError("--json and --emit-set each choose what is printed: give one")
     prog = load_program(program, source_file, assignments, output_name)
-    frozen = [name.strip() for name in freeze.split(",") if name.strip()]
     with progress_bar(steps, terminal(sys.stderr), "stepping") as on_step:
-        result = gradient_steps(prog, lr, steps, minimize=minimize, freeze=frozen, on_step=on_step)
+        result = gradient_steps(prog, lr, steps, minimize=minimize, freeze=comma_list(freeze), on_step=on_step)
     if emit_set:
         sys.stdout.write(set_arguments(result.end) + "\n")
     elif as_json:
@@ -484,11 +716,14 @@ def step_command(program, source_file, assignments, output_name, lr, steps, mini
 @click.option("--expr", "as_expressions", is_flag=True,
               help="One expression per input, intermediates written in (refused past 400 operations).")
 @click.option("--to", "target", type=click.Choice(["python", "latex"]), default=None,
-              help="python: one function using only math, returning (value, {input: gradient}); "
-                   "latex: the --expr form.")
+              help="python: a module with one function using only math, returning (value, {input: gradient}) "
+                   "(with --order 2 also the Hessian); latex: the --expr form.")
 @click.option("--json", "as_json", is_flag=True,
               help="The statements as strict JSON: name, expression, kind, and the node each one is for.")
-def diff_command(program, source_file, assignments, output_name, wrt, order, as_expressions, target, as_json):
+@click.option("--max-inputs", type=click.IntRange(1, None), default=None, metavar="N",
+              help="With --order 2: the most inputs (default 1,000).")
+def diff_command(program, source_file, assignments, output_name, wrt, order, as_expressions, target, as_json,
+                 max_inputs):
     """Print the derivative as a program in the language: the program's statements, then the
     backward pass from the output to the inputs, one statement per step, and d out / d X for
     every input X.
@@ -499,31 +734,39 @@ def diff_command(program, source_file, assignments, output_name, wrt, order, as_
     from . import exporting
     from .deriving import derivative_program, hessian_program, write_derivative_json
 
+    forms = [name for name, on in (("--expr", as_expressions and target != "latex"), ("--to", target),
+                                   ("--json", as_json)) if on]
+    if len(forms) > 1:
+        raise AutodiffError(f"{' and '.join(forms)} each choose the form printed: give one",
+                            hint="--to latex is the --expr form already")
     prog = load_program(program, source_file, assignments, output_name)
-    names = [name.strip() for name in wrt.split(",") if name.strip()]
+    names = comma_list(wrt)
     if order == 2:
-        if as_expressions or target or as_json:
-            raise AutodiffError("--order 2 prints the program form only")
+        if not names:
+            check_hessian_size(prog, max_inputs)
+        if as_expressions or target == "latex" or as_json:
+            raise AutodiffError("--order 2 is printed as a program (or --to python): one expression per "
+                                "second derivative would copy every shared value",
+                                hint="leave out --expr, --to latex and --json")
+    if target == "python":
+        sys.stdout.write(exporting.python_function(prog, names, order=order))
+    elif order == 2:
         sys.stdout.write(hessian_program(prog, names).text())
-        return
-    derivative = derivative_program(prog, names)
-    if as_json:
-        write_derivative_json(prog, derivative, sys.stdout)
-    elif target == "python":
-        sys.stdout.write(exporting.python_function(prog, names))
+    elif as_json:
+        write_derivative_json(prog, derivative_program(prog, names), sys.stdout)
     elif target == "latex":
-        sys.stdout.write(exporting.latex(derivative))
+        sys.stdout.write(exporting.latex(derivative_program(prog, names)))
     elif as_expressions:
-        sys.stdout.write(exporting.expression_text(derivative))
+        sys.stdout.write(exporting.expression_text(derivative_program(prog, names)))
     else:
-        sys.stdout.write(derivative.text())
+        sys.stdout.write(derivative_program(prog, names).text())
 
 
 @cli.command("graph", cls=AutodiffCommand, epilog=PROGRAM_HELP)
 @program_options
-@click.option("-o", "--out", "path", metavar="FILE",
+@click.option("-o", "--out", "path", metavar="FILE", type=click.Path(allow_dash=True),
               help="Write the picture here; the format follows the extension (.svg .png .pdf .dot .gv, "
-                   "or .html: the live page). Without -o, DOT text goes to standard output.")
+                   "or .html: the live page). Without -o (or with -o -), DOT text goes to standard output.")
 @click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot", "gv", "html"]), default=None,
               help="The format, whatever the file's name.")
 @click.option("--precision", default=4, show_default=True, type=click.IntRange(0, 17), help="Decimals shown.")
@@ -535,7 +778,8 @@ def diff_command(program, source_file, assignments, output_name, wrt, order, as_
                    "DOT text is always written.")
 @click.option("--backend", type=click.Choice(["auto", "dot", "pygraphviz"]), default="auto", show_default=True,
               help="The renderer: auto uses Graphviz's dot when on PATH, else pygraphviz.")
-def graph_command(program, source_file, assignments, output_name, path, fmt, precision, rankdir, no_grad, max_nodes, backend):
+def graph_command(program, source_file, assignments, output_name, path, fmt, precision, rankdir, no_grad,
+                  max_nodes, backend):
     """Draw the graph as the lecture's draw_dot does: a record { label | data | grad } per value
     and an ellipse per operation, after the backward pass.
 
@@ -550,35 +794,39 @@ def graph_command(program, source_file, assignments, output_name, path, fmt, pre
     its paths to the output; "step" nudges the inputs along the gradient.
     """
     from .drawing import BINARY, check_layout_size, output_format, write_picture
+    from .output import check_writable, is_stdout, write_bytes
 
-    fmt = output_format(path, fmt)
-    if path is None and fmt in BINARY and sys.stdout.isatty():
+    fmt = output_format(None if is_stdout(path) else path, fmt)
+    if is_stdout(path) and fmt in BINARY and sys.stdout.isatty():
         raise AutodiffError(f"{fmt.upper()} is binary: it would garble the terminal",
                             hint=f"write it to a file with -o graph.{fmt}, or redirect: ... > graph.{fmt}")
+    if fmt == "html" and no_grad:
+        raise AutodiffError("the live page shows the gradients: leave out --no-grad")
+    check_writable(path)
     prog = load_program(program, source_file, assignments, output_name).run()
     if fmt != "dot":
         warning = check_layout_size(prog, max_nodes)
         if warning:
             click.echo(f"warning: {warning}", err=True)
     if fmt == "html":
-        from .drawing import write_output
         from .page import live_page
 
-        if no_grad:
-            raise AutodiffError("the live page shows the gradients: leave out --no-grad")
-        page = live_page(prog, precision=precision, rankdir=rankdir, backend=backend)
-        write_output(page.encode("utf-8"), path, "html")
+        write_bytes(live_page(prog, precision=precision, rankdir=rankdir, backend=backend).encode("utf-8"), path)
         return
     write_picture(prog, path, fmt, backend=backend, precision=precision, rankdir=rankdir, grad=not no_grad)
+
+
+PLOT_POINTS = 201
 
 
 @cli.command("plot", cls=AutodiffCommand, epilog=PROGRAM_HELP)
 @program_options
 @click.option("--over", multiple=True, required=True, metavar="NAME=START:STOP[:COUNT]",
-              help="The input along the x axis, COUNT points (default 201); twice for a contour map of two.")
-@click.option("--order", type=click.IntRange(1, 2), default=1, show_default=True,
-              help="2: also the second derivative.")
-@click.option("-o", "--out", "path", metavar="FILE",
+              help="The input along the x axis, COUNT points (default 201; a step as NAME=START:STOP:step=S; "
+                   "bounds may be expressions, x=-pi:pi); twice for a contour map of two.")
+@click.option("--order", type=click.IntRange(0, 2), default=1, show_default=True,
+              help="0: the output alone; 1: and its derivative; 2: and the second derivative.")
+@click.option("-o", "--out", "path", metavar="FILE", type=click.Path(allow_dash=True),
               help="Write the plot here: .svg, .png or .pdf (Matplotlib). Without -o, a text plot.")
 @click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf"]), default=None,
               help="The file's format, whatever its name.")
@@ -594,8 +842,10 @@ def plot_command(program, source_file, assignments, output_name, over, order, pa
     contour map of the output with its gradient as arrows (files only).
     Files need Matplotlib and the text plot plotille: pip install
     'autodiff-cli[plot]'; without them the command exits 1 and writes nothing.
+    A plot never needs more points than a picture has pixels: more are thinned.
     """
-    from .plotting import FILE_FORMATS, curves, surface, write_plot_file, write_text_plot
+    from .output import check_writable
+    from .plotting import FILE_FORMATS, curves, surface, thinned, write_plot_file, write_text_plot
     from .sweep_output import format_for
     from .sweeping import parse_axis
 
@@ -607,13 +857,17 @@ def plot_command(program, source_file, assignments, output_name, over, order, pa
         raise AutodiffError(f"cannot tell the format of {path}", hint="name it .svg, .png or .pdf, or add --format")
     if fmt is not None and path is None:
         raise AutodiffError(f"{fmt.upper()} goes to a file", hint=f"add -o plot.{fmt}")
+    if len(axes) == 2 and path is None:
+        raise AutodiffError("a contour map of two inputs needs a file", hint="add -o plot.svg")
+    check_writable(path)
+    axes, notes = thinned(axes)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     swept = {axis.name for axis in axes}
     at = parse_assignments([pair for pair in assignments if pair.partition("=")[0].strip() in swept])
     prog = load_program(program, source_file, tuple(pair for pair in assignments
                                                     if pair.partition("=")[0].strip() not in swept), output_name)
     if len(axes) == 2:
-        if path is None:
-            raise AutodiffError("a contour map of two inputs needs a file", hint="add -o plot.svg")
         picture = surface(prog, *axes)
     else:
         picture = curves(prog, axes[0], order, tangent_at=at.get(axes[0].name))
@@ -624,6 +878,3 @@ def plot_command(program, source_file, assignments, output_name, over, order, pa
         write_plot_file(picture, path, fmt)
     if picture.failed:
         click.echo(f"{picture.failed} point{'s' if picture.failed > 1 else ''} failed: gaps in the plot", err=True)
-
-
-PLOT_POINTS = 201

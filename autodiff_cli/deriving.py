@@ -252,14 +252,13 @@ def _backward(program: Program, reaches: list[bool], refs: list[Expression | Non
 def write_derivative_json(program: Program, derivative: Derivative, out) -> None:
     """The statements as strict JSON: for each, its name, its expression in the language, its kind
     (input, forward, adjoint, gradient) and the node it is for (id and label, as `eval --json` has them)."""
-    import json
+    from .output import write_json
 
     statements = [{"name": s.name, "expression": render(s.expression), "kind": s.kind,
                    "node": None if s.of is None else s.of.index,
                    "label": None if s.of is None else program.label(s.of)} for s in derivative.statements]
     document = {"output": derivative.output, "gradients": derivative.gradients, "statements": statements}
-    json.dump(document, out, allow_nan=False, indent=2)
-    out.write("\n")
+    write_json(document, out)
 
 
 @dataclass

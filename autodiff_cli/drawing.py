@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-import tempfile
 import warnings
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
@@ -22,6 +20,7 @@ from typing import TYPE_CHECKING, Iterator
 from . import ops
 from .engine import Value
 from .errors import AutodiffError
+from .output import write_bytes
 from .program import Program
 from .reports import format_number
 
@@ -136,36 +135,12 @@ def digraph(program: Program, *, precision: int = 4, rankdir: str = "LR", grad: 
 def write_picture(program: Program, path: str | None, fmt: str, *, backend: str = "auto", **options) -> None:
     """Render (or, for .dot, just write) the picture to `path`, or to standard output when None.
 
-    Renders to memory first and then replaces the file in one step, so a
-    failed render never leaves a partial or mislabelled file behind.
+    Renders to memory first, then writes by the output layer's rules (a file replaced in one
+    step), so a failed render never leaves a partial or mislabelled file behind.
     """
     source = digraph(program, **options).source
     data = source.encode("utf-8") if fmt == "dot" else render(source, fmt, backend)
-    write_output(data, path, fmt)
-
-
-def write_output(data: bytes, path: str | None, fmt: str) -> None:
-    """`data` to the file at `path` (replaced in one step, never left partial), or to standard output."""
-    if path is None:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".autodiff-", suffix="." + fmt)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise AutodiffError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_bytes(data, path)
 
 
 def draw_dot(graph: Value | Program, *, backend: str = "auto", **options) -> Picture:
@@ -204,10 +179,25 @@ def render(source: str, fmt: str, backend: str = "auto") -> bytes:
 
 
 def _render_with_dot(source: str, fmt: str) -> bytes:
-    done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True)
+    """dot as a child that dies with us: killed if the render is interrupted (subprocess.run kills
+    it on any exception, SIGTERM and SIGHUP included: the CLI turns them into one), and sent
+    SIGKILL by the kernel if we are killed outright (Linux's parent-death signal)."""
+    done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True,
+                          preexec_fn=_die_with_parent)
     if done.returncode != 0:
         raise RenderError(f"Graphviz's dot failed: {done.stderr.decode(errors='replace').strip()}")
     return done.stdout
+
+
+def _die_with_parent() -> None:
+    """In the child, before it runs dot: ask Linux to kill it when its parent dies."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)      # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):                   # not Linux: the exception route still applies
+        pass
 
 
 def _render_with_pygraphviz(pygraphviz, source: str, fmt: str) -> bytes:

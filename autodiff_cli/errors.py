@@ -63,7 +63,8 @@ class MissingInputsError(SourceError):
     """Inputs that have no value, all of them at once; points at the first one's first use."""
 
     def __init__(self, names: list[str], text: str, start: int):
-        which = f"the input {names[0]} has" if len(names) == 1 else f"the inputs {', '.join(names)} have"
+        shown = ", ".join(clip(name) for name in names[:20]) + (" …" if len(names) > 20 else "")
+        which = f"the input {shown} has" if len(names) == 1 else f"the inputs {shown} have"
         self.notes = ["for Euler's number write exp(1)"] if "e" in names else []
         super().__init__(f"{which} no value", text, start, start + len(names[0]),
                          hint="; ".join(["give a value to each, or write NAME = NUMBER in the program", *self.notes]))

@@ -127,7 +127,7 @@ def write_explanation(program: Program, out: TextIO, limit: int | None = None, c
 
 def write_explanation_json(program: Program, out: TextIO) -> None:
     """The steps as strict JSON, one object per edge, plus the inputs' gradients."""
-    import json
+    from .output import write_json
 
     steps = [{"node": step.node.index, "label": program.label(step.node), "parent": step.parent.index,
               "parent_label": program.label(step.parent), "op": step.parent.op.symbol,
@@ -135,5 +135,4 @@ def write_explanation_json(program: Program, out: TextIO) -> None:
               "contribution": step.contribution}
              for step in backward_steps(program) if not isinstance(step, Value)]
     document = {"output": program.label(program.output), "steps": steps, "grad": program.grad}
-    json.dump(document, out, allow_nan=False, indent=2)
-    out.write("\n")
+    write_json(document, out)

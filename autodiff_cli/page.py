@@ -25,6 +25,7 @@ from .drawing import digraph, render
 from .explaining import Step, backward_steps
 from .expressions import Target, render as render_expression
 from .naming import output_symbol, symbols
+from .output import write_bytes
 from .program import Program
 from .reports import format_number
 from .rules import local_derivative, node_refs
@@ -222,8 +223,8 @@ class LivePage:
                 'border:1px solid #ddd" sandbox="allow-scripts"></iframe>')
 
     def save(self, path: str) -> None:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(self.page)
+        """The page as a file, written as the command writes it (complete, or not at all)."""
+        write_bytes(self.page.encode("utf-8"), path)
 
 
 def live(graph, **options) -> LivePage:

@@ -23,7 +23,7 @@ from typing import Iterator, Mapping
 from . import _generated_parser as lark_standalone
 from . import ops
 from .engine import Value
-from .errors import AutodiffError, SourceError, line_and_column
+from .errors import AutodiffError, DomainError, SourceError, clip, line_and_column
 from .program import Program
 
 Occurrence = tuple  # (node: Value, start: int, end: int, varies: bool), always unpacked by name
@@ -202,12 +202,12 @@ class GraphBuilder:
     def _check_new_name(self, name) -> None:
         if name in self.assigned:
             first = self.names[name]
-            raise SourceError(f"{name} is already assigned; a name is assigned once", self.text,
+            raise SourceError(f"{clip(name)} is already assigned; a name is assigned once", self.text,
                               name.start_pos, name.end_pos,
                               hint=f"use a new name (the first assignment is at {_where(self.text, first.start)})")
         if name in self.names:
             first = self.names[name]
-            raise SourceError(f"{name} is assigned after it is used", self.text, name.start_pos, name.end_pos,
+            raise SourceError(f"{clip(name)} is assigned after it is used", self.text, name.start_pos, name.end_pos,
                               hint=f"assign it before its first use at {_where(self.text, first.start)}")
 
     def _check_name(self, name) -> None:
@@ -216,21 +216,21 @@ class GraphBuilder:
             return
         hint = (f"write powers with **: did you mean {as_power(name)}?" if as_power(name) != name
                 else "names follow Python's rules: letters, digits and _, not starting with a digit")
-        raise SourceError(f"{name} is not a name", self.text, name.start_pos, name.end_pos, hint)
+        raise SourceError(f"{clip(name)} is not a name", self.text, name.start_pos, name.end_pos, hint)
 
     def _unknown_function(self, name) -> SourceError:
         import difflib
         known = sorted(ops.FUNCTIONS)
         meant = FUNCTION_ALIASES.get(str(name)) or next(iter(difflib.get_close_matches(str(name), known, n=1)), None)
         hint = (f"did you mean {meant}? " if meant else "") + "known functions: " + ", ".join(known)
-        return SourceError(f"unknown function {name}", self.text, name.start_pos, name.end_pos, hint)
+        return SourceError(f"unknown function {clip(name)}", self.text, name.start_pos, name.end_pos, hint)
 
     def named(self, name: str) -> Value:
         """The node a name stands for (a constant like pi is not a name of the program)."""
         node = self.names.get(name)
         if node is None or name in CONSTANTS and name not in self.assigned:
             names = ", ".join(n for n in self.names if n not in CONSTANTS or n in self.assigned)
-            raise AutodiffError(f"the program names no {name}; its names are: {names}")
+            raise AutodiffError(f"the program names no {clip(name)}; its names are: {clip(names, 400)}")
         return node
 
     def finish(self, output: Value, output_name: str | None, keep_unused: bool = False) -> Program:
@@ -406,6 +406,38 @@ def evaluate(program: str, values: Mapping[str, float] | None = None, **kwargs: 
     return prog.run()
 
 
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def constant(text: str, what: str) -> float:
+    """A number, or one expression of numbers such as `2/3`, `-pi` or `2*pi` (a value given on the
+    command line); `what` names it in messages.  `1; 2` is two statements, not one value."""
+    text = text.strip()
+    if NUMBER.fullmatch(text):
+        value = float(text)
+        if math.isinf(value):
+            raise AutodiffError(f"{what}: the number {clip(text)} is too large for a float")
+        return value
+    try:
+        program = parse(text)
+        one = ";" not in text and "\n" not in text.strip()
+        if not program.inputs and one:
+            return program.run().value
+    except DomainError as exc:
+        raise AutodiffError(f"{what}: {exc.message}") from None
+    except AutodiffError:
+        pass
+    raise ConstantError(f"{what}: {clip(text)!r} is not a number", text)
+
+
+class ConstantError(AutodiffError):
+    """A value that is not a number or an expression of numbers; the CLI adds a hint."""
+
+    def __init__(self, message: str, text: str):
+        super().__init__(message)
+        self.text = text
+
+
 _PARENTHESES_COMMENTS_NEW_LINES = re.compile(r"#[^\n]*|[()\n]")   # a '(' in a comment opens nothing
 
 
@@ -489,10 +521,10 @@ def _describe_found(text: str, pos: int, token) -> str:
     if token.type == "_NEWLINE":
         return "end of the line"
     if token.type == "NAME":
-        return f"name {str(token)!r}"
+        return f"name {clip(str(token))!r}"
     if token.type == "NUMBER":
-        return f"number {str(token)!r}"
-    return repr(str(token))
+        return f"number {clip(str(token))!r}"
+    return repr(clip(str(token)))
 
 
 def _operator_tokens(terminals) -> set[str]:

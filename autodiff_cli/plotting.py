@@ -16,7 +16,7 @@ from typing import TextIO
 from .errors import AutodiffError
 from .parsing import parse
 from .program import Program
-from .sweep_output import atomic_file
+from .output import open_output
 from .sweeping import Axis, Grid, sweep
 
 FILE_FORMATS = ("svg", "png", "pdf")
@@ -54,7 +54,27 @@ class Surface:
     failed: int = 0
 
 
+CURVE_POINTS = 4000        # a curve never needs more points than a picture has pixels across
+MAP_POINTS = 400           # a contour map's points along each side
+
+
+def thinned(axes: list[Axis]) -> tuple[list[Axis], list[str]]:
+    """The axes with no more points than a picture can show (evenly spaced over the same range),
+    and a note for each one thinned."""
+    most = CURVE_POINTS if len(axes) == 1 else MAP_POINTS
+    result, notes = [], []
+    for axis in axes:
+        if axis.count <= most:
+            result.append(axis)
+            continue
+        stop = axis.stop if axis.step is None else axis.start + (axis.count - 1) * axis.step
+        result.append(Axis(axis.name, axis.start, stop, most))
+        notes.append(f"{axis.name}: {axis.count:,} points thinned to {most:,}: a picture shows no more")
+    return result, notes
+
+
 def output_label(program: Program) -> str:
+    """How the plot calls the output: its name, or f."""
     return program.output_name or "f"
 
 
@@ -129,7 +149,7 @@ def write_plot_file(picture: Curves | Surface, path: str, fmt: str) -> None:
     else:
         _draw_surface(figure, ax, picture)
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})
-    with atomic_file(path) as f:
+    with open_output(path) as f:
         figure.savefig(f, format=fmt, metadata=metadata)
 
 

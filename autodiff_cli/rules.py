@@ -16,26 +16,27 @@ from .errors import AutodiffError
 from .expressions import Expression, apply, children, is_negation, num
 from .program import Program
 
-_RULES: dict[tuple[str, int], Program] = {}
+_RULES: dict[str, Program] = {}         # rule text -> its parsed program
 
 
 def rule_program(op: ops.Op, i: int) -> Program:
-    """The op's rule for input i, parsed (once); a rule that is not in the language is the op
-    table's mistake, and says so."""
+    """The op's rule for input i, parsed (once per text); a rule that is not in the language is
+    the op table's mistake, and says so."""
     from .parsing import parse
 
-    key = (op.name, i)
-    rule = _RULES.get(key)
+    text = op.rule[i]
+    rule = _RULES.get(text)
     if rule is None:
         try:
-            rule = _RULES[key] = parse(op.rule[i])
+            rule = parse(text)
         except AutodiffError as exc:
-            raise ops.OpDefinitionError(f"op {op.name!r}: its rule {op.rule[i]!r} is not in the language: "
+            raise ops.OpDefinitionError(f"op {op.name!r}: its rule {text!r} is not in the language: "
                                         f"{exc.message}") from None
-        unknown = set(rule.inputs) - {"x", "y", "o"}
-        if unknown:
-            raise ops.OpDefinitionError(f"op {op.name!r}: its rule {op.rule[i]!r} names {', '.join(sorted(unknown))}; "
-                                        "a rule uses only x, y (the operands) and o (the output)")
+        _RULES[text] = rule
+    unknown = set(rule.inputs) - {"x", "y", "o"}
+    if unknown:
+        raise ops.OpDefinitionError(f"op {op.name!r}: its rule {text!r} names {', '.join(sorted(unknown))}; "
+                                    "a rule uses only x, y (the operands) and o (the output)")
     return rule
 
 

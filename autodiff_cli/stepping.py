@@ -104,11 +104,10 @@ def write_step_report(program: Program, result: StepResult, out: TextIO, *, prec
 
 def write_step_json(program: Program, result: StepResult, out: TextIO) -> None:
     """Strict JSON: the output's label, final value and trajectory, and every input's start, gradient and end."""
-    import json
+    from .output import write_json
 
     inputs = {name: {"start": result.start[name], "grad": result.start_grad[name], "end": result.end[name],
                      "end_grad": result.end_grad[name], "frozen": name in result.frozen} for name in result.start}
     document = {"output": program.label(program.output), "value": result.trajectory[-1],
                 "trajectory": result.trajectory, "inputs": inputs}
-    json.dump(document, out, allow_nan=False, indent=2)
-    out.write("\n")
+    write_json(document, out)

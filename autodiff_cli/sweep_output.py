@@ -12,11 +12,10 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import zipfile
-from contextlib import contextmanager
-from typing import BinaryIO, Iterable, Iterator, TextIO
+from typing import BinaryIO, Iterable, TextIO
 
+from .output import open_output, scratch_directory
 from .program import Program
 from .reports import format_number, write_grid
 from .sweeping import Chunk
@@ -26,19 +25,31 @@ FORMATS = ("csv", "jsonl", "npz")
 
 
 class Columns:
-    """The names of a sweep's columns: the inputs, then `value`, `grad.NAME` per input, `error`
-    (`value` and `error` get a suffix if an input already has that name)."""
+    """The names of a sweep's columns: the inputs, then `value`, `grad.NAME` per input, `error`;
+    in an .npz also `failed`, `error_index` and `error_message`.  Each of these that an input
+    already names gets a suffix (`value_1`), so no column is ever lost."""
 
     def __init__(self, program: Program):
         self.inputs = list(program.inputs)
         taken = set(self.inputs)
-        self.value = free_name("value", taken)
-        self.error = free_name("error", taken | {self.value})
+        self.value, self.error, self.failed, self.error_index, self.error_message = (
+            _claim(name, taken) for name in ("value", "error", "failed", "error_index", "error_message"))
         self.grads = [f"grad.{name}" for name in self.inputs]
 
     @property
     def all(self) -> list[str]:
         return [*self.inputs, self.value, *self.grads, self.error]
+
+
+def _claim(name: str, taken: set[str]) -> str:
+    chosen = free_name(name, taken)
+    taken.add(chosen)
+    return chosen
+
+
+def csv_cell(text: str) -> str:
+    """A CSV field, quoted where it needs to be."""
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(c in text for c in ',"\r\n') else text
 
 
 def _matrix(chunk: Chunk):
@@ -63,11 +74,15 @@ def _number_rows(chunk: Chunk) -> list[bytes]:
 
 def write_csv(program: Program, chunks: Iterable[Chunk], out: BinaryIO) -> int:
     """CSV with a header row; a gradient that does not exist, and a failed point's numbers, are
-    empty cells.  Returns how many points failed."""
+    empty cells.  The header goes out with the first rows, so a sweep that fails before any
+    point is done writes nothing.  Returns how many points failed."""
     columns = Columns(program)
-    out.write((",".join(columns.all) + "\n").encode())
+    header = (",".join(csv_cell(name) for name in columns.all) + "\n").encode()
     failed = 0
     for chunk in chunks:
+        if header:
+            out.write(header)
+            header = b""
         text = _numbers_text(chunk)
         if not text:
             continue
@@ -117,17 +132,19 @@ def write_jsonl(program: Program, chunks: Iterable[Chunk], out: BinaryIO) -> int
     return failed
 
 
-def write_npz(program: Program, chunks: Iterable[Chunk], path: str) -> int:
+def write_npz(program: Program, chunks: Iterable[Chunk], path: str | None) -> int:
     """NumPy arrays in an .npz file: one per input (by its name), `value`, `grad.NAME`, `failed`
-    (bool), and for the failed points `error_index` and `error_message`.  Streams each column
-    to a temporary file first, so a sweep larger than memory still fits."""
+    (bool), and for the failed points `error_index` and `error_message` (names that an input
+    takes get a suffix, as the other columns do).  Streams each column to a staging file beside
+    the target first, so a sweep larger than memory still fits; the staging goes whatever stops
+    the work."""
     import numpy as np
 
     columns = Columns(program)
     names = [*columns.inputs, columns.value, *columns.grads]
     failed_index: list[int] = []
     failed_message: list[str] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch_directory(path) as tmp:
         files = [open(os.path.join(tmp, str(i)), "wb") for i in range(len(names) + 1)]
         count = 0
         for chunk in chunks:
@@ -142,32 +159,18 @@ def write_npz(program: Program, chunks: Iterable[Chunk], path: str) -> int:
             count += len(chunk)
         for f in files:
             f.close()
-        with atomic_file(path) as target, zipfile.ZipFile(target, "w", allowZip64=True) as archive:
-            for i, (name, dtype) in enumerate([*((n, "<f8") for n in names), ("failed", "|b1")]):
+        with open_output(path) as target, zipfile.ZipFile(target, "w", allowZip64=True) as archive:
+            for i, (name, dtype) in enumerate([*((n, "<f8") for n in names), (columns.failed, "|b1")]):
                 with archive.open(name + ".npy", "w", force_zip64=True) as entry:
                     np.lib.format.write_array_header_1_0(entry, {"descr": dtype, "fortran_order": False,
                                                                  "shape": (count,)})
                     with open(os.path.join(tmp, str(i)), "rb") as f:
                         shutil.copyfileobj(f, entry)
-            for name, array in (("error_index", np.array(failed_index, dtype=np.int64)),
-                                ("error_message", np.array(failed_message, dtype=str))):
+            for name, array in ((columns.error_index, np.array(failed_index, dtype=np.int64)),
+                                (columns.error_message, np.array(failed_message, dtype=str))):
                 with archive.open(name + ".npy", "w") as entry:
                     np.lib.format.write_array(entry, array, allow_pickle=False)
     return len(failed_index)
-
-
-@contextmanager
-def atomic_file(path: str) -> Iterator[BinaryIO]:
-    """A file that appears at `path` only once it is completely written (no partial file on an error)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, tmp = tempfile.mkstemp(dir=directory, prefix=".autodiff-", suffix=os.path.splitext(path)[1])
-    try:
-        with os.fdopen(handle, "wb") as f:
-            yield f
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def write_sweep_table(program: Program, chunks: Iterable[Chunk], out: TextIO, *, precision: int = 4,
@@ -201,17 +204,14 @@ def write_sweep_table(program: Program, chunks: Iterable[Chunk], out: TextIO, *,
     return failed
 
 
-def write_sweep(program: Program, chunks: Iterable[Chunk], fmt: str, out: BinaryIO | None = None,
-                path: str | None = None) -> int:
-    """The rows in `fmt` (csv, jsonl or npz) to the binary stream `out`, or to the file at `path`
-    (which appears only once complete).  Returns how many points failed."""
+def write_sweep(program: Program, chunks: Iterable[Chunk], fmt: str, path: str | None = None) -> int:
+    """The rows in `fmt` (csv, jsonl or npz) to `path` by the output layer's rules (standard
+    output for None or '-'; a file appears only once complete).  Returns how many points failed."""
     if fmt == "npz":
         return write_npz(program, chunks, path)
     writer = write_csv if fmt == "csv" else write_jsonl
-    if path is None:
-        return writer(program, chunks, out)
-    with atomic_file(path) as f:
-        return writer(program, chunks, f)
+    with open_output(path) as stream:
+        return writer(program, chunks, stream)
 
 
 def format_for(path: str | None, chosen: str | None) -> str | None:

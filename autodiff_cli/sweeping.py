@@ -18,15 +18,13 @@ NumPy is imported here only, so a single-point command never pays for it.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
-import sys
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping, Sequence, TextIO
+from typing import Callable, Collection, Iterator, Mapping, Sequence
 
 from . import ops
-from .errors import AutodiffError, MissingInputsError
+from .errors import AutodiffError, MissingInputsError, clip
 from .program import Program
 
 DEFAULT_COUNT = 101
@@ -39,36 +37,83 @@ def numpy():
     return np
 
 
+MAX_POINTS = 10**9              # a sweep's ceiling, unless raised (a typo of 10^12 points is refused at once)
+MAX_INDEX = 2**62               # no axis or grid may have more points than an int64 index can count
+
+
 @dataclass
 class Axis:
-    """One swept input: `count` evenly spaced values from `start` to `stop`, both included."""
+    """One swept input: `count` values from `start`, as NumPy gives them: evenly spaced to `stop`
+    with both ends included (`linspace`), or, with a `step`, `start + i*step` below `stop`
+    (`arange`: the stop excluded)."""
 
     name: str
     start: float
     stop: float
     count: int
+    step: float | None = None
+
+    def at(self, indices):
+        """The values at these indices, computed from them (no axis is ever held whole), the same
+        floats as np.linspace or np.arange gives."""
+        np = numpy()
+        if self.step is not None:
+            delta = (self.start + self.step) - self.start          # as np.arange fills it
+            return indices * delta + self.start
+        if self.count == 1:
+            return np.full(len(indices), self.start)
+        values = indices * ((self.stop - self.start) / (self.count - 1)) + self.start
+        return np.where(indices == self.count - 1, self.stop, values)        # as np.linspace ends
 
     def values(self):
-        return numpy().linspace(self.start, self.stop, self.count)
+        """Every value (for the small axes of a picture)."""
+        return self.at(numpy().arange(self.count))
+
+
+AXIS_FORMS = "NAME=START:STOP, NAME=START:STOP:COUNT or NAME=START:STOP:step=STEP"
 
 
 def parse_axis(text: str, default_count: int = DEFAULT_COUNT) -> Axis:
-    """`x=-5:5:101` (or `x=-5:5`, with `default_count` points) as an `Axis`."""
+    """`x=-5:5:101`, `x=-5:5` (`default_count` points), `x=-5:5:step=0.25` (as np.arange), with
+    bounds written as numbers or expressions of numbers (`x=-pi:pi`, `x=0:2*pi`)."""
+    from .parsing import constant
+
     name, sep, spec = text.partition("=")
     name = name.strip()
     parts = spec.split(":")
+    shown = clip(text)
     if not sep or not name.isidentifier() or len(parts) not in (2, 3):
-        raise AutodiffError(f"{text}: expected NAME=START:STOP or NAME=START:STOP:COUNT, e.g. x=-5:5:101")
-    try:
-        start, stop = float(parts[0]), float(parts[1])
-        count = int(parts[2]) if len(parts) == 3 else default_count
-    except ValueError:
-        raise AutodiffError(f"{text}: START and STOP must be numbers and COUNT a whole number") from None
-    if not (math.isfinite(start) and math.isfinite(stop)):
-        raise AutodiffError(f"{text}: START and STOP must be finite numbers")
-    if count < 1 or (count == 1 and start != stop):
-        raise AutodiffError(f"{text}: COUNT must be at least 2 (or 1 with START = STOP)")
+        raise AutodiffError(f"{shown}: expected {AXIS_FORMS}, e.g. x=-5:5:101")
+    start, stop = (constant(part, f"{shown}: {which}") for part, which in zip(parts, ("START", "STOP")))
+    if not math.isfinite(stop - start):
+        raise AutodiffError(f"{shown}: the range from START to STOP is too wide for a float")
+    last = parts[2].strip() if len(parts) == 3 else None
+    if last is not None and last.replace(" ", "").startswith("step="):
+        step = constant(last.split("=", 1)[1], f"{shown}: STEP")
+        if not step > 0 or stop <= start:
+            raise AutodiffError(f"{shown}: STEP must be positive and STOP above START")
+        count = (stop - start) / step
+        if not count <= MAX_INDEX:
+            raise AutodiffError(f"{shown}: {count:.3g} points are more than any sweep can count")
+        count = math.ceil(count)
+        return Axis(name, start, stop, count, step)
+    count = default_count if last is None else _count(last, shown)
+    if count == 1 and start != stop:
+        raise AutodiffError(f"{shown}: COUNT must be at least 2 (or 1 with START = STOP)")
     return Axis(name, start, stop, count)
+
+
+def _count(text: str, shown: str) -> int:
+    """COUNT: a whole number, also written `1e3`."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise AutodiffError(f"{shown}: COUNT must be a whole number, not {clip(text)!r}") from None
+    if not value.is_integer() or value < 1:
+        raise AutodiffError(f"{shown}: COUNT must be a whole number of at least 1, not {clip(text)}")
+    if value > MAX_INDEX:
+        raise AutodiffError(f"{shown}: COUNT {clip(text)} is more than any sweep can count")
+    return int(value)
 
 
 class Points:
@@ -89,9 +134,11 @@ class Points:
 
 
 class Grid(Points):
-    """Every combination of the axes' values; the first axis varies slowest (as nested loops)."""
+    """Every combination of the axes' values; the first axis varies slowest (as nested loops).
+    Each chunk's values are computed from its points' indices: memory does not grow with the
+    number of points."""
 
-    def __init__(self, axes: Sequence[Axis]):
+    def __init__(self, axes: Sequence[Axis], limit: int = MAX_POINTS):
         names = [axis.name for axis in axes]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
@@ -99,100 +146,163 @@ class Grid(Points):
         self.axes = list(axes)
         self.names = names
         self.count = math.prod(axis.count for axis in axes)
+        if self.count > limit:
+            raise PointsLimitError(self.count, limit)
 
     def chunks(self, size: int) -> Iterator[dict]:
         np = numpy()
-        values = [axis.values() for axis in self.axes]
         shape = tuple(axis.count for axis in self.axes)
         for start in range(0, self.count, size):
-            where = np.unravel_index(np.arange(start, min(start + size, self.count)), shape)
-            yield {name: axis_values[i] for name, axis_values, i in zip(self.names, values, where)}
+            where = np.unravel_index(np.arange(start, min(start + size, self.count), dtype=np.int64), shape)
+            yield {axis.name: axis.at(i) for axis, i in zip(self.axes, where)}
+
+
+class PointsLimitError(AutodiffError):
+    """More points than the ceiling allows; the CLI names the option that raises it."""
+
+    def __init__(self, count: int, limit: int):
+        super().__init__(f"the sweep has {count:,} points, more than the ceiling of {limit:,}")
+        self.count = count
+        self.limit = limit
 
 
 class FilePoints(Points):
-    """Points read from CSV (a header row of input names) or JSON Lines (one object per line)."""
+    """Points read from CSV (a header row of input names) or JSON Lines (one object per line; the
+    tool's own rows, {"inputs": {...}, "value": ..., ...}, give their inputs).  Read through
+    `sources` (bounded, decoded, line numbers kept); CSV a block at a time by NumPy's C reader,
+    falling back to the csv module to name the line of any problem."""
 
-    def __init__(self, stream: TextIO, source: str):
-        self.stream = stream
+    def __init__(self, lines: Iterator[tuple[int, str]], source: str):
+        self.lines = lines
         self.source = source
         self.count = None
-        first = stream.readline()
-        while first and not first.strip():
-            first = stream.readline()
-        self.json = first.lstrip().startswith("{")
-        if self.json:
-            self.first = first
-            self.names = list(self._json_row(first, 1))
-        else:
-            header = next(csv.reader([first]), [])
-            self.names = [name.strip() for name in header]
-            if not self.names:
-                raise AutodiffError(f"{source}: empty: expected a header row of input names, or JSON Lines")
+        self.first: tuple[int, str] | None = None
+        for number, line in lines:
+            if line.strip():
+                self.first = (number, line)
+                break
+        if self.first is None:
+            raise AutodiffError(f"{source}: empty: expected a header row of input names, or JSON Lines")
+        self.json = self.first[1].lstrip().startswith("{")
+        self.columns = list(self._json_point(*self.first)) if self.json else self._header(*self.first)
+        self.names = list(self.columns)         # the columns the points give (all, unless `only`)
+
+    def only(self, names: Collection[str]) -> FilePoints:
+        """The points with just these of their columns (the others dropped unread)."""
+        self.names = [name for name in self.columns if name in names]
+        return self
+
+    def _header(self, number: int, line: str) -> list[str]:
+        names = [name.strip() for name in self._csv_rows([(number, line)])[0][1]]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise AutodiffError(f"{self.source} line {number}: the column {clip(repeated[0])} is named twice")
+        return names
 
     def chunks(self, size: int) -> Iterator[dict]:
-        np = numpy()
-        rows = self._rows()
+        block: list[tuple[int, str]] = []
+        rows = iter(self.lines)
+        if self.json:
+            block.append(self.first)
         while True:
-            block = [row for _, row in zip(range(size), rows)]
+            for item in rows:
+                if item[1].strip():
+                    block.append(item)
+                if len(block) >= size:
+                    break
             if not block:
                 return
-            columns = np.array(block, dtype=float).reshape(len(block), len(self.names))
-            yield {name: columns[:, i] for i, name in enumerate(self.names)}
+            columns = self._json_block(block) if self.json else self._csv_block(block)
+            yield dict(zip(self.names, columns))
+            block = []
 
-    def _rows(self) -> Iterator[list[float]]:
-        if self.json:
-            yield list(self._json_row(self.first, 1).values())
-            for line_number, line in enumerate(self.stream, 2):
-                if line.strip():
-                    row = self._json_row(line, line_number)
-                    if list(row) != self.names:
-                        raise AutodiffError(f"{self.source} line {line_number}: the keys are {', '.join(row)}; "
-                                            f"the first line's were {', '.join(self.names)}")
-                    yield list(row.values())
-            return
-        for line_number, cells in enumerate(csv.reader(self.stream), 2):
-            if not cells:
-                continue
-            if len(cells) != len(self.names):
-                raise AutodiffError(f"{self.source} line {line_number}: {len(cells)} values for "
-                                    f"{len(self.names)} columns ({', '.join(self.names)})")
-            yield [self._number(cell, line_number) for cell in cells]
-
-    def _json_row(self, line: str, line_number: int) -> dict[str, float]:
+    def _csv_block(self, block: list[tuple[int, str]]) -> list:
+        np = numpy()
+        keep = [self.columns.index(name) for name in self.names]
         try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise AutodiffError(f"{self.source} line {line_number}: not JSON: {exc}") from None
-        if not isinstance(row, dict):
-            raise AutodiffError(f"{self.source} line {line_number}: expected an object such as {{\"x\": 1.5}}")
-        return {name: self._number(value, line_number) for name, value in row.items()}
+            table = np.loadtxt([line for _, line in block], delimiter=",", dtype=float, ndmin=2, quotechar='"',
+                               comments=None, encoding=None)
+            if table.shape[1] == len(self.columns) and np.isfinite(table[:, keep]).all():
+                return [table[:, i].copy() for i in keep]
+        except (ValueError, IndexError):
+            pass
+        rows = []
+        for number, cells in self._csv_rows(block):
+            if len(cells) != len(self.columns):
+                raise AutodiffError(f"{self.source} line {number}: {len(cells)} values for "
+                                    f"{len(self.columns)} columns ({clip(', '.join(self.columns))})")
+            rows.append([self._number(cells[i], number) for i in keep])
+        return list(np.array(rows, dtype=float).reshape(len(rows), len(keep)).T)
 
-    def _number(self, value, line_number: int) -> float:
+    def _csv_rows(self, block: list[tuple[int, str]]) -> list[tuple[int, list[str]]]:
+        found = []
+        for number, line in block:
+            try:
+                found.append((number, next(csv.reader([line]), [])))
+            except csv.Error as exc:
+                raise AutodiffError(f"{self.source} line {number}: not CSV: {exc}") from None
+        return found
+
+    def _json_block(self, block: list[tuple[int, str]]) -> list:
+        np = numpy()
+        rows = []
+        for number, line in block:
+            point = self._json_point(number, line)
+            if list(point) != self.columns:
+                raise AutodiffError(f"{self.source} line {number}: the keys are {clip(', '.join(point))}; "
+                                    f"the first line's were {clip(', '.join(self.columns))}")
+            rows.append([self._number(point[name], number) for name in self.names])
+        return list(np.array(rows, dtype=float).reshape(len(rows), len(self.names)).T)
+
+    def _json_point(self, number: int, line: str) -> dict:
+        """The row's values by name: a flat object, or the tool's own row (its `inputs`, and
+        its other keys as columns of their own)."""
+        try:
+            row = json.loads(line, object_pairs_hook=lambda pairs: _unique(pairs, self.source, number))
+        except ValueError as exc:
+            if isinstance(exc, AutodiffError):
+                raise
+            raise AutodiffError(f"{self.source} line {number}: not JSON: {clip(str(exc))}") from None
+        if not isinstance(row, dict):
+            raise AutodiffError(f"{self.source} line {number}: expected an object such as {{\"x\": 1.5}}")
+        if isinstance(row.get("inputs"), dict):
+            return {**row["inputs"], **{key: value for key, value in row.items() if key != "inputs"}}
+        return row
+
+    def _number(self, value, number: int) -> float:
         try:
             if isinstance(value, bool):
                 raise ValueError
-            number = float(value)
-        except (TypeError, ValueError):
-            raise AutodiffError(f"{self.source} line {line_number}: {value!r} is not a number") from None
-        if not math.isfinite(number):
-            raise AutodiffError(f"{self.source} line {line_number}: {value!r} is not a finite number")
-        return number
+            result = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise AutodiffError(f"{self.source} line {number}: {clip(repr(value))} is not a number") from None
+        if not math.isfinite(result):
+            raise AutodiffError(f"{self.source} line {number}: {clip(repr(value))} is not a finite number")
+        return result
+
+
+class _DuplicateKey(AutodiffError, ValueError):
+    """A JSON object naming a key twice (an AutodiffError that json.loads lets through)."""
+
+
+def _unique(pairs: list, source: str, number: int) -> dict:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) < len(keys):
+        twice = next(key for key in keys if keys.count(key) > 1)
+        raise _DuplicateKey(f"{source} line {number}: the key {clip(twice)} is given twice")
+    return dict(pairs)
 
 
 def open_points(path: str) -> FilePoints:
     """The points in the file at `path` ('-' for standard input)."""
-    if path == "-":
-        return FilePoints(sys.stdin, "standard input")
-    try:
-        stream = open(path, encoding="utf-8", newline="")
-    except OSError as exc:
-        raise AutodiffError(f"cannot read the points from {path}: {exc.strerror}") from None
-    return FilePoints(stream, path)
+    from .sources import describe, lines
+
+    return FilePoints(lines(path), describe(path))
 
 
 def points_from_text(text: str) -> FilePoints:
     """Points from CSV or JSON Lines text (for notebooks and tests)."""
-    return FilePoints(io.StringIO(text), "the points")
+    return FilePoints(enumerate(text.splitlines(keepends=True), 1), "the points")
 
 
 @dataclass

@@ -15,7 +15,7 @@ from autodiff_cli.errors import AutodiffError
 from autodiff_cli.expressions import name, num, render
 from autodiff_cli.parsing import evaluate, parse
 from autodiff_cli.rules import evaluate_array, local_derivative, node_refs
-from conftest import EDGES
+from conftest import EDGES, have_dot, require_in_ci
 
 X, Y = sympy.symbols("x y", real=True)
 DOMAIN = {"log": (0.05, 5), "sqrt": (0.05, 5), "pow": (0.1, 3)}
@@ -201,7 +201,7 @@ def softplus(**changes):
     row = dict(name="softplus", arity=1, forward=lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),
                derivative=lambda x, o: ops.SIGMOID.forward(x), rule=("sigmoid(x)",),
                array=lambda np, x: np.logaddexp(0.0, x),
-               python="(math.fmax(x, 0.0) + math.log1p(math.exp(-math.fabs(x))))",
+               python="((x if x > 0.0 else 0.0) + math.log1p(math.exp(-math.fabs(x))))",
                javascript="(Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))))",
                latex=r"\operatorname{softplus}\left(x\right)", sympy="log(1 + exp(x))",
                lesson="softplus gives sigmoid(x)", meaning="log(1 + exp(x))", method="softplus")
@@ -266,3 +266,79 @@ def test_a_grammar_rule_without_an_op_is_a_clear_error():
                                           '| product "/" unary  -> div\n        | product "%" unary  -> mod')
     with pytest.raises(SourceError, match="the grammar's rule 'mod' has no op in the op table"):
         parse("a % b", grammar=grammar)
+
+
+# An op added for real: a function and a binary operator (grammar included), through every surface.
+
+def fmod(x, y):
+    if y == 0.0:
+        raise ValueError("% needs a divisor that is not 0")
+    return math.fmod(x, y)
+
+
+def mod():
+    """C's fmod as the operator `%`, at the precedence of `*` and `/`: every form given."""
+    return ops.Op(name="mod", symbol="%", arity=2, template="x % y", binds=ops.PRODUCT,
+                  operands=(ops.PRODUCT, ops.UNARY), forward=fmod, derivative=lambda x, y, o: (1.0, -(x - o) / y),
+                  rule=("1", "-(x - o)/y"), refuse={"% needs a divisor that is not 0": ops.Y == 0},
+                  array=lambda np, x, y: np.fmod(x, y), python="math.fmod(x, y)", javascript="x % y",
+                  latex=r"x \bmod y", lesson="% gives 1 to x and -(x - o)/y to y", meaning="remainder (C's fmod)")
+
+
+@pytest.fixture
+def extended(registry):
+    """The table with softplus and %, and the grammar with % beside * and /."""
+    registry.register(softplus())
+    registry.register(mod(), operator=True)
+    product = '| product "/" unary  -> div'
+    return GRAMMAR.read_text().replace(product, product + '\n        | product "%" unary  -> mod')
+
+
+def test_a_new_function_and_operator_run_through_every_surface(extended, js_engine):
+    from surfaces import by_derivative_program, by_eval, by_python, by_sweep, from_js, same
+    from autodiff_cli.checking import check_gradients
+    from autodiff_cli.deriving import derivative_program
+    from autodiff_cli.explaining import explain_lines
+    from autodiff_cli.exporting import latex
+
+    text = "r = a % b * 2\nr + softplus(a*b - 3)"
+    points = [{"a": 7.5, "b": 2.0}, {"a": -4.25, "b": 1.5}, {"a": 3.0, "b": 0.0}]
+    program = parse(text, grammar=extended)
+    javascript = js_engine([(program, points)])[0]
+    for point, in_js in zip(points, javascript):
+        expected = by_eval(text, point, extended)
+        for surface in (by_sweep, by_derivative_program, by_python):
+            assert same(expected, surface(text, point, extended)), (surface.__name__, point)
+        assert same(expected, from_js(in_js)), point
+    assert by_eval(text, points[2], extended) == ("error", "% needs a divisor that is not 0")
+    value, grads = by_eval(text, points[0], extended)[1:]
+    assert value == pytest.approx(3.0 + math.log1p(math.exp(12.0))) and grads["b"] == pytest.approx(
+        -2 * 3 + 7.5 * ops.SIGMOID.forward(12.0))
+
+    program.set(points[0])
+    program.run()
+    lines = list(explain_lines(program))
+    assert any("% gives 1 to x and -(x - o)/y to y" in line for line in lines)
+    assert any("softplus gives sigmoid(x)" in line for line in lines)
+    assert check_gradients(program).ok
+    written = latex(derivative_program(program))
+    assert written.count("{") == written.count("}") and r"\sigma" in written and r"\bmod" in written
+    assert all(f"\\partial {name}}}" in written for name in ("a", "b"))
+
+
+def test_a_new_operator_is_on_the_live_page(extended, browser, tmp_path):
+    from autodiff_cli.page import live_page
+
+    require_in_ci(have_dot(), "Graphviz's dot")
+    program = parse("a % b * 2", grammar=extended)
+    program.set({"a": 7.5, "b": 2.0})
+    program.run()
+    path = tmp_path / "mod.html"
+    path.write_text(live_page(program), encoding="utf-8")
+    page = browser.new_page()
+    page.goto(path.as_uri())
+    page.locator('[data-input="a"]').evaluate("el => { el.value = '9.25'; el.dispatchEvent(new Event('input')); }")
+    program.set({"a": 9.25})
+    program.run()
+    assert page.text_content("[data-output]") == f"{program.value:.4f}"
+    page.close()

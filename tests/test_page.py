@@ -16,32 +16,10 @@ from autodiff_cli.reports import format_number
 from conftest import LECTURE, LECTURE_SET, NEURON, have_dot, require_in_ci
 
 
-def chromium_path():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    require_in_ci(sync_playwright is not None, "Playwright")
-    require_in_ci(chromium_path() is not None, "Chromium")
-    require_in_ci(have_dot(), "Graphviz's dot")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def open_page(browser, run, tmp_path):
     """Write the page with `autodiff graph ... -o page.html` and open it from disk, offline."""
+    require_in_ci(have_dot(), "Graphviz's dot")
     opened = []
 
     def open_(*args):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "autodiff_cli"
 LAYERS = [
-    {"errors", "ops"},
+    {"errors", "ops", "output", "sources"},
     {"engine", "expressions"},
     {"program"},
     {"parsing", "rules", "reports", "drawing", "naming", "sweeping"},

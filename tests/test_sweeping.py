@@ -116,8 +116,11 @@ def test_the_lecture_neuron_over_a_range_of_w1():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("x", "expected NAME=START:STOP"), ("x=1", "expected NAME=START:STOP"), ("x=a:b", "must be numbers"),
-    ("x=0:1:1", "COUNT must be at least 2"), ("x=0:inf", "finite"), ("2x=0:1", "expected NAME"),
+    ("x", "expected NAME=START:STOP"), ("x=1", "expected NAME=START:STOP"), ("x=a:b", "START: 'a' is not a number"),
+    ("x=0:1:1", "COUNT must be at least 2"), ("x=0:inf", "STOP: 'inf' is not a number"), ("2x=0:1", "expected NAME"),
+    ("x=0:1e999", "too large for a float"), ("x=-1e308:1e308:3", "too wide for a float"),
+    ("x=0:1:2.5", "COUNT must be a whole number"), ("x=0:1:99999999999999999999", "more than any sweep can count"),
+    ("x=0:1:step=0", "STEP must be positive"), ("x=1:0:step=0.5", "STOP above START"),
 ])
 def test_bad_ranges_say_what_is_expected(text, message):
     with pytest.raises(AutodiffError, match=message):

@@ -1,0 +1,228 @@
+"""Everything the tool writes, written as a Unix tool writes it: files, standard output, JSON.
+
+The rules, for every command, picture and page (the README's "Output" section says them too):
+
+- `-o -` (or no file) is standard output.  A path that is a character device, a FIFO or a socket
+  (`/dev/null`, a named pipe) is written to directly, streamed.  A symbolic link is followed: the
+  file it points to is replaced, the link stays.
+- Any other path gets its content in a temporary file beside its target (`.NAME.autodiff-XXXX`),
+  moved into place once complete: the previous file survives every failure, and no partial file
+  is ever left, whatever stops the write (an error, a full disk, SIGINT, SIGTERM, SIGHUP).
+- A new file gets mode 0666 & ~umask; a replaced file keeps its mode.
+- A file that cannot be written is exit 2 with the path and the reason; where it can be, that is
+  found before the work starts (`check_writable`).
+- JSON is strict (no NaN or Infinity) and byte-identical from run to run.
+- Control characters in text shown on a terminal are escaped (`\\x1b`), as git and ls do.
+"""
+from __future__ import annotations
+
+import errno
+import io
+import os
+import re
+import stat
+import sys
+import tempfile
+from contextlib import contextmanager
+from typing import IO, BinaryIO, Iterator
+
+from .errors import AutodiffError, clip
+
+
+class WriteError(AutodiffError):
+    """A file or stream that cannot be written: exit code 2, with the path and the reason."""
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def standard_output() -> BinaryIO:
+    """Standard output's bytes (an error if it is closed)."""
+    stream = sys.stdout
+    if stream is None or getattr(stream, "closed_stream", False):
+        raise WriteError("standard output is closed")
+    stream.flush()
+    return stream.buffer
+
+
+def is_stdout(path: str | None) -> bool:
+    return path is None or path == "-"
+
+
+def _target(path: str) -> str:
+    """The path a write replaces: a symbolic link's target (followed to the end)."""
+    return os.path.realpath(path)
+
+
+def _special(path: str) -> bool:
+    """A device, FIFO or socket: written to, never replaced."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+def check_writable(path: str | None) -> None:
+    """Refuse early a file that cannot be written: a directory, a missing or read-only directory."""
+    if is_stdout(path):
+        return
+    target = _target(path)
+    if os.path.isdir(target):
+        raise WriteError(f"cannot write {clip(path)}: it is a directory")
+    if _special(target):
+        if not os.access(target, os.W_OK):
+            raise WriteError(f"cannot write {clip(path)}: permission denied")
+        return
+    directory = os.path.dirname(target) or "."
+    if not os.path.isdir(directory):
+        raise WriteError(f"cannot write {clip(path)}: no such directory {clip(os.path.dirname(path) or '.')}")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise WriteError(f"cannot write {clip(path)}: the directory is not writable")
+
+
+@contextmanager
+def open_output(path: str | None) -> Iterator[BinaryIO]:
+    """A binary stream whose bytes end up at `path` by the rules above: standard output, a device
+    written to directly, or a regular file replaced in one step once the block completes."""
+    if is_stdout(path):
+        yield standard_output()
+        return
+    target = _target(path)
+    check_writable(path)
+    if _special(target):
+        try:
+            with open(target, "wb") as stream:
+                yield stream
+        except OSError as exc:
+            raise WriteError(f"cannot write {clip(path)}: {_reason(exc)}") from None
+        return
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()
+    directory, name = os.path.split(target)
+    try:
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.autodiff-")
+    except OSError as exc:
+        raise WriteError(f"cannot write {clip(path)}: {_reason(exc)}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            yield stream
+            stream.flush()
+            os.fchmod(stream.fileno(), mode)
+        os.replace(temporary, target)
+    except OSError as exc:
+        _remove(temporary)
+        raise WriteError(f"cannot write {clip(path)}: {_reason(exc)}") from None
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
+def write_bytes(data: bytes, path: str | None) -> None:
+    """`data` to `path` by the rules above (standard output when None or '-')."""
+    with open_output(path) as stream:
+        stream.write(data)
+
+
+@contextmanager
+def scratch_directory(path: str | None) -> Iterator[str]:
+    """A private directory for staging large output (an .npz's columns): beside the target, where
+    the space it needs is; removed, with everything in it, whatever stops the work.  A failed
+    write in it is a failed write of `path`."""
+    directory = os.path.dirname(_target(path)) if not is_stdout(path) else None
+    shown = clip(path) if not is_stdout(path) else "standard output"
+    try:
+        scratch = tempfile.mkdtemp(dir=directory, prefix=".autodiff-staging-")
+    except OSError as exc:
+        raise WriteError(f"cannot write {shown}: {_reason(exc)}") from None
+    try:
+        yield scratch
+    except OSError as exc:
+        raise WriteError(f"cannot write {shown}: {_reason(exc)}") from None
+    finally:
+        for entry in os.listdir(scratch):
+            _remove(os.path.join(scratch, entry))
+        os.rmdir(scratch)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# JSON documents
+
+def json_bytes(document: object, indent: bool = True) -> bytes:
+    """Strict JSON: refuses NaN and infinity, keys in the order given, the same bytes every run;
+    floats as the shortest text that reads back to the same float."""
+    import orjson
+
+    try:
+        return orjson.dumps(document, option=(orjson.OPT_INDENT_2 if indent else 0) | orjson.OPT_APPEND_NEWLINE
+                            | orjson.OPT_SERIALIZE_NUMPY)
+    except orjson.JSONEncodeError as exc:
+        raise ValueError(f"refusing to write a number that is not finite as JSON: {exc}") from None
+
+
+def write_json(document: object, out: IO, indent: bool = True) -> None:
+    """The document as strict JSON to a text or binary stream."""
+    data = json_bytes(_finite(document), indent)
+    if isinstance(out, (io.TextIOBase, TerminalText)):
+        out.write(data.decode("utf-8"))
+    else:
+        out.write(data)
+
+
+def _finite(document: object) -> object:
+    """orjson writes NaN and infinity as null; JSON here never hides one: refuse it instead."""
+    import math
+
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"refusing to write {item!r} as JSON")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return document
+
+
+# Terminals
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """Control characters (ESC, BEL, ...) as visible escapes: `\\x1b]0;title\\x07` cannot retitle a
+    terminal or make a link.  New lines and tabs stay."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class TerminalText:
+    """A text stream for a terminal that escapes control characters in what it is given."""
+
+    def __init__(self, stream: IO):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(escape_controls(text))
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def is_broken_pipe(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in (errno.EPIPE, errno.ECONNRESET)

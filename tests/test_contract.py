@@ -1,0 +1,393 @@
+"""The contract every command keeps, tried through the real CLI in a subprocess, with real
+signals, in temporary directories (devices and FIFOs made there with mknod and mkfifo, never the
+machine's own /dev files): exit 0 ok, 1 a failed check, 2 bad input or a failed write; one
+message on stderr and never a traceback; nothing on stdout when failing; no stray, partial or
+clobbered file; files written as Unix tools write them; work refused early past a ceiling."""
+import json
+import os
+import resource
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from autodiff_cli.cli import cli
+from conftest import LECTURE, LECTURE_SET, have_dot, require_in_ci
+
+AUTODIFF = [sys.executable, "-m", "autodiff_cli"]
+ROOT = os.geteuid() == 0
+
+
+def autodiff(*args, input=None, cwd=None, stdout=subprocess.PIPE, preexec=None, timeout=120):
+    return subprocess.run([*AUTODIFF, *map(str, args)], input=input, stdout=stdout, stderr=subprocess.PIPE,
+                          cwd=cwd, preexec_fn=preexec, timeout=timeout)
+
+
+def refused(done, code=2, says=""):
+    """Exit `code`, one message on stderr (no traceback), nothing on stdout."""
+    err = done.stderr.decode()
+    assert done.returncode == code, err
+    assert "Traceback" not in err and err.strip(), err
+    assert err.lower().count("error:") == 1, err
+    assert done.stdout in (b"", None), done.stdout[:200]
+    assert says in err, err
+    return err
+
+
+def listing(directory):
+    return sorted(p.name for p in Path(directory).iterdir())
+
+
+SWEEP = ["x*y", "--over", "x=0:1:5", "--set", "y=2"]
+
+
+# Files: written as Unix tools write them
+
+@pytest.mark.parametrize("target, says", [(".", "is a directory"), ("missing/out.csv", "no such directory")])
+def test_a_file_that_cannot_be_written_is_refused_before_the_work(tmp_path, target, says):
+    before = listing(tmp_path)
+    refused(autodiff("eval", *SWEEP, "-o", target, cwd=tmp_path), says=says)
+    assert listing(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", [["eval", *SWEEP, "-o", "out.csv"], ["graph", LECTURE, *LECTURE_SET, "-o", "out.svg"],
+                                     ["eval", *SWEEP, "-o", "out.npz"]])
+def test_a_write_that_fails_midway_leaves_the_old_file_and_nothing_else(tmp_path, command):
+    """A file size limit (EFBIG, as a full disk fails a write) stops the write: exit 2 with the
+    reason, the previous file intact, no temporary file."""
+    if command[0] == "graph":
+        require_in_ci(have_dot(), "Graphviz's dot")
+    old = tmp_path / command[-1]
+    old.write_bytes(b"the previous file\n")
+
+    def limited():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20, 20))
+
+    err = refused(autodiff(*command, cwd=tmp_path, preexec=limited), says="File too large")
+    assert command[-1] in err
+    assert old.read_bytes() == b"the previous file\n"
+    assert listing(tmp_path) == [command[-1]]
+
+
+@pytest.mark.skipif(not ROOT, reason="making a character device needs root")
+def test_a_device_is_written_to_not_replaced(tmp_path):
+    null = tmp_path / "null"
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    for command in (["eval", *SWEEP, "-o", "null"], ["eval", *SWEEP, "-o", "null", "--jsonl"]):
+        done = autodiff(*command, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert stat.S_ISCHR(null.stat().st_mode)
+    assert listing(tmp_path) == ["null"]
+
+
+@pytest.mark.skipif(not ROOT, reason="making a character device needs root")
+def test_a_full_device_is_a_failed_write_for_files_and_for_standard_output(tmp_path):
+    full = tmp_path / "full"
+    os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    refused(autodiff("eval", *SWEEP, "-o", "full", cwd=tmp_path), says="No space left on device")
+    with open(full, "wb") as device:
+        err = refused(autodiff("eval", LECTURE, *LECTURE_SET, stdout=device), says="standard output")
+    assert "No space left on device" in err and stat.S_ISCHR(full.stat().st_mode)
+
+
+def test_a_fifo_is_streamed_to(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(open(fifo, "rb").read()))
+    reader.start()
+    done = autodiff("eval", *SWEEP, "-o", "fifo", cwd=tmp_path)
+    reader.join(30)
+    assert done.returncode == 0 and received[0].startswith(b"x,y,value")
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and listing(tmp_path) == ["fifo"]
+
+
+def test_a_link_is_followed_and_the_file_it_names_keeps_its_mode(tmp_path):
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    real.chmod(0o640)
+    (tmp_path / "link.csv").symlink_to("real.csv")
+    assert autodiff("eval", *SWEEP, "-o", "link.csv", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "link.csv").is_symlink() and real.read_text().startswith("x,y,value")
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert listing(tmp_path) == ["link.csv", "real.csv"]
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+@pytest.mark.parametrize("name", ["out.csv", "out.npz", "out.dot", "out.html"])
+def test_a_new_file_gets_0666_less_the_umask(tmp_path, umask, mode, name):
+    if name == "out.html":
+        require_in_ci(have_dot(), "Graphviz's dot")
+    command = ["graph", LECTURE, *LECTURE_SET] if name.endswith(("dot", "html")) else ["eval", *SWEEP]
+    done = autodiff(*command, "-o", name, cwd=tmp_path, preexec=lambda: os.umask(umask))
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode
+
+
+def test_dash_is_standard_output(tmp_path):
+    done = autodiff("eval", *SWEEP, "-o", "-", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.startswith(b"x,y,value") and listing(tmp_path) == []
+    done = autodiff("graph", LECTURE, *LECTURE_SET, "-o", "-", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.startswith(b"digraph") and listing(tmp_path) == []
+
+
+# Signals: clean up, exit 128 + the signal
+
+def wait_for(condition, seconds=30):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+@pytest.mark.parametrize("name", ["out.csv", "out.npz"])
+def test_a_signal_during_a_long_write_leaves_the_old_file_and_no_temporary(tmp_path, signum, name):
+    old = tmp_path / name
+    old.write_bytes(b"previous")
+    child = subprocess.Popen([*AUTODIFF, "eval", "tanh(x*y)", "--over", "x=0:1:100000000", "--set", "y=2",
+                              "-o", name], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert wait_for(lambda: len(listing(tmp_path)) > 1), "the write never started"
+    time.sleep(0.3)
+    child.send_signal(signum)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 128 + signum, err
+    assert b"Traceback" not in err
+    assert listing(tmp_path) == [name] and old.read_bytes() == b"previous"
+
+
+def children_of(pid):
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid):
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_graphviz_dies_with_us(tmp_path, signum):
+    require_in_ci(have_dot(), "Graphviz's dot")
+    program = "\n".join(f"s{i} = tanh(s{i - 1}*w + x{i % 7})" for i in range(1, 4000)).replace("s0", "(0.5)")
+    (tmp_path / "big.ad").write_text(program)
+    child = subprocess.Popen([*AUTODIFF, "graph", "-f", "big.ad", "--set", "w=0.5",
+                              *[a for i in range(7) for a in ("--set", f"x{i}=0.1")], "-o", "big.svg"],
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert wait_for(lambda: children_of(child.pid), 60), "dot never started"
+    dots = children_of(child.pid)
+    child.send_signal(signum)
+    child.communicate(timeout=60)
+    assert child.returncode == 128 + signum
+    assert wait_for(lambda: not any(alive(pid) for pid in dots), 10), "dot outlived autodiff"
+    assert listing(tmp_path) == ["big.ad"]
+
+
+# Standard streams
+
+def closed_pipe():
+    reading, writing = os.pipe()
+    os.close(reading)
+    return writing
+
+
+@pytest.mark.parametrize("command", [
+    ["eval", LECTURE, *LECTURE_SET], ["eval", *SWEEP], ["diff", LECTURE], ["graph", LECTURE, *LECTURE_SET],
+    ["explain", LECTURE, *LECTURE_SET], ["check", LECTURE, *LECTURE_SET], ["step", LECTURE, *LECTURE_SET],
+    ["eval", LECTURE, *LECTURE_SET, "--json"], ["--help"],
+])
+def test_every_command_exits_141_on_a_closed_pipe(command):
+    writing = closed_pipe()
+    done = autodiff(*command, stdout=writing)
+    os.close(writing)
+    assert done.returncode == 141 and done.stderr == b"", done.stderr
+
+
+def test_closed_standard_streams_are_one_clear_message():
+    refused(autodiff("eval", LECTURE, *LECTURE_SET, stdout=None, preexec=lambda: os.close(1)),
+            says="standard output is closed")
+    refused(autodiff("eval", "-f", "-", preexec=lambda: os.close(0)), says="standard input")
+
+
+def test_a_sweep_that_fails_before_its_first_row_writes_nothing():
+    refused(autodiff("eval", "x + log(y)", "--over", "x=0:1:3", "--set", "y=-1", "--strict"),
+            says="log needs a positive number")
+
+
+# Bounded work: refused early, with the ceiling and how to raise it
+
+@pytest.mark.parametrize("args, says", [
+    (["eval", "x", "--over", "x=0:1:99999999999999999999"], "more than any sweep can count"),
+    (["eval", "x*y", "--over", "x=0:1:100000", "--over", "y=0:1:100000"], "--max-points"),
+    (["eval", "x", "--over", "x=-1e308:1e308:3"], "too wide for a float"),
+    (["eval", " + ".join(f"x{i}" for i in range(1001)), "--hessian",
+      *[a for i in range(1001) for a in ("-s", f"x{i}=1")]], "--max-inputs"),
+    (["step", "x", "-s", "x=1", "--steps", "100000000"], "100000000 is not in the range 1<=x<=10000000"),
+    (["check", "x", "-s", "x=1", "--samples", "1000000"], "1000000 is not in the range 0<=x<=100000"),
+    (["check", "x", "-s", "x=1", "--rtol", "nan", "--json"], "--rtol must be a finite number"),
+    (["check", "x", "-s", "x=1", "--atol", "inf", "--json"], "--atol must be a finite number"),
+    (["check", "x", "-s", "x=1", "--h", "inf", "--json"], "--h must be a finite number"),
+    (["step", "x", "-s", "x=1", "--lr", "nan"], "--lr must be a finite number"),
+])
+def test_unbounded_or_impossible_requests_are_refused_at_once(args, says):
+    start = time.monotonic()
+    refused(autodiff(*args), says=says)
+    assert time.monotonic() - start < 60          # a guard against a blow-up, not a timing test
+
+
+def test_one_axis_streams_in_bounded_memory():
+    """10^9 points: the first rows come at once, and memory does not grow with the count."""
+    child = subprocess.Popen([*AUTODIFF, "eval", "x*2", "--over", "x=0:1:1000000000"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    first = child.stdout.readline() + child.stdout.readline()
+    rss = int(next(line for line in Path(f"/proc/{child.pid}/status").read_text().splitlines()
+                   if line.startswith("VmRSS")).split()[1])
+    child.kill()
+    child.communicate()
+    assert first.startswith(b"x,value,grad.x,error\n0.0,") and rss < 200 * 1024
+
+
+def test_a_constant_domain_error_fails_every_point_as_eval_says():
+    done = autodiff("eval", "x + log(0)", "--over", "x=0:1:3")
+    assert done.returncode == 0 and b"Traceback" not in done.stderr
+    rows = done.stdout.decode().splitlines()
+    assert len(rows) == 4 and all("log needs a positive number" in row for row in rows[1:])
+    assert b"3 points failed" in done.stderr
+
+
+def test_a_step_that_underflows_is_not_a_traceback():
+    done = autodiff("check", "sqrt(x)", "--set", "x=5e-324")
+    assert done.returncode in (0, 1, 2) and b"Traceback" not in done.stderr
+
+
+# What a message echoes: bounded, and harmless on a terminal
+
+def test_a_huge_name_is_not_echoed_whole(tmp_path):
+    (tmp_path / "huge.ad").write_text("y" * 10_000_000)
+    done = autodiff("eval", "-f", "huge.ad", cwd=tmp_path)
+    refused(done, says="no value")
+    assert len(done.stderr) < 5000
+    done = autodiff("eval", "x", "--set", "q" * 100_000 + "=1")
+    refused(done, says="no input named")
+    assert len(done.stderr) < 5000
+
+
+@pytest.mark.parametrize("args", [["eval", "x\x1b]0;pwned\x07 +"], ["eval", "x", "--set", "\x1b[2Jx=1"],
+                                  ["eval", "x", "--over", "\x1b[31mx=0:1"]])
+def test_control_characters_are_escaped_in_messages(args):
+    err = refused(autodiff(*args))
+    assert "\x1b" not in err and "\x07" not in err and "\\x1b" in err
+
+
+# Inputs read safely
+
+def test_byte_order_marks_are_dropped(tmp_path):
+    (tmp_path / "prog.ad").write_bytes(b"\xef\xbb\xbfx*y")
+    (tmp_path / "points.csv").write_bytes(b"\xef\xbb\xbfx,y\n1,2\n")
+    done = autodiff("eval", "-f", "prog.ad", "--points", "points.csv", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().splitlines()[1] == "1.0,2.0,2.0,2.0,1.0,"
+
+
+@pytest.mark.parametrize("content, says", [
+    (b"x\n1\n\xff\xfe\n", "line 3: bytes that are not UTF-8"),
+    (b"x\n1\n" + b"2" * 200_000 + b"\n", ""),
+    (b'{"x": 1}\n{"x": ' + b"9" * 5000 + b"}\n", "line 2"),
+    (b'{"x": 1e999}\n', "not a finite number"),
+    (b"x,x\n1,2\n", "the column x is named twice"),
+    (b'{"x": 1, "x": 2}\n', "the key x is given twice"),
+    (b"x,z,w\n1,2,3\n", "no inputs named z, w"),
+    (b"x\n1\n2,3\n", "line 3: 2 values for 1 columns"),
+    (b"x\n1\n\0\n", "line 3: a NUL byte"),
+])
+def test_bad_points_are_one_message_with_the_line(tmp_path, content, says):
+    (tmp_path / "p.csv").write_bytes(content)
+    done = autodiff("eval", "x*2", "--points", "p.csv", cwd=tmp_path)
+    if says:
+        refused(done, says=says)
+    else:
+        assert done.returncode in (0, 2) and b"Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not ROOT, reason="making a character device needs root")
+def test_endless_points_are_refused_in_bounded_memory(tmp_path):
+    os.mknod(tmp_path / "zero", 0o666 | stat.S_IFCHR, os.makedev(1, 5))
+    refused(autodiff("eval", "x", "--points", "zero", cwd=tmp_path), says="longer than 16 MB")
+
+
+def test_extra_columns_are_refused_or_dropped_and_the_tools_own_rows_read_back(tmp_path):
+    jsonl = autodiff("eval", "x*y", "--over", "x=0:1:3", "--set", "y=2", "--jsonl").stdout
+    (tmp_path / "rows.jsonl").write_bytes(jsonl)
+    refused(autodiff("eval", "x*y", "--points", "rows.jsonl", cwd=tmp_path), says="value")
+    again = autodiff("eval", "x*y", "--points", "rows.jsonl", "--ignore-extra", "--jsonl", cwd=tmp_path)
+    assert again.returncode == 0 and again.stdout == jsonl
+    csv = autodiff("eval", "x*y", "--over", "x=0:1:3", "--set", "y=2").stdout
+    (tmp_path / "rows.csv").write_bytes(csv)
+    again = autodiff("eval", "x*y", "--points", "rows.csv", "--ignore-extra", cwd=tmp_path)
+    assert again.returncode == 0 and again.stdout == csv
+
+
+def test_an_npz_keeps_inputs_named_like_its_own_arrays(tmp_path):
+    done = autodiff("eval", "failed + error_index*value", "--over", "failed=0:1:3", "--set", "error_index=2",
+                    "--set", "value=3", "-o", "out.npz", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with np.load(tmp_path / "out.npz") as archive:
+        assert {"failed", "error_index", "value", "value_1", "failed_1", "error_index_1",
+                "error_message"} <= set(archive.files)
+        assert archive["failed"].tolist() == [0.0, 0.5, 1.0] and archive["value_1"].tolist() == [6.0, 6.5, 7.0]
+
+
+def test_the_program_and_the_points_cannot_both_come_from_standard_input():
+    refused(autodiff("eval", "-f", "-", "--points", "-", input=b"x*y\n"), says="not both")
+
+
+# Fuzzing what people type for sweeps: exit 0 or 2, never a traceback
+
+def in_process(args, input=None):
+    result = CliRunner().invoke(cli, args, input=input)
+    assert result.exit_code in (0, 2), (args, result.output, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    if result.exit_code == 2:
+        assert result.stderr.strip() and "Traceback" not in result.stderr
+
+
+spec_text = st.text(alphabet="xy=:-+.0123456789e*/()pistep, ", max_size=24)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(spec_text, min_size=1, max_size=2))
+def test_fuzzed_over_specs_never_show_a_traceback(specs):
+    args = ["eval", "x*y", "--set", "y=2", "--max-points", "10000"]
+    for spec in specs:
+        args += ["--over", spec]
+    in_process(args)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.binary(max_size=200),
+                 st.text(alphabet='xy,\n\r"{}:[]0123456789.e-+ \ufeff\x00', max_size=120).map(str.encode)))
+def test_fuzzed_points_never_show_a_traceback(content):
+    in_process(["eval", "x*y", "--set", "y=2", "--points", "-"], input=content)
+    in_process(["check", "x*y", "--set", "y=2", "--points", "-"], input=content)
