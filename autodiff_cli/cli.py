@@ -111,42 +111,13 @@ class ClosedStream:
         return self
 
 
-class GuardedStream:
-    """Standard output, whose failed writes say what they are wherever they happen (a command,
-    click's own help): a closed pipe is `ClosedPipe`, anything else one error message."""
-
-    def __init__(self, stream):
-        self._stream = stream
-
-    def _guard(self, action, *args):
-        from .output import WriteError, is_broken_pipe
-
-        try:
-            return action(*args)
-        except OSError as exc:
-            if is_broken_pipe(exc):
-                raise ClosedPipe() from None
-            raise WriteError(f"cannot write to standard output: {exc.strerror or exc}") from None
-
-    def write(self, data):
-        return self._guard(self._stream.write, data)
-
-    def flush(self):
-        return self._guard(self._stream.flush)
-
-    @property
-    def buffer(self):
-        return GuardedStream(self._stream.buffer)
-
-    def __getattr__(self, name):
-        return getattr(self._stream, name)
-
-
 def main() -> None:
     """Console-script entry point: the command, under the process contract described above."""
     from .output import is_broken_pipe
 
-    sys.stdout = GuardedStream(sys.stdout) if sys.stdout is not None else ClosedStream("standard output")
+    from .output import StandardOutput
+
+    sys.stdout = StandardOutput(sys.stdout, ClosedPipe) if sys.stdout is not None else ClosedStream("standard output")
     if sys.stdin is None:
         sys.stdin = ClosedStream("standard input")
     for each in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

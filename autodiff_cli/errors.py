@@ -6,6 +6,7 @@ exits with code 2, never with a traceback.
 from __future__ import annotations
 
 CLIP = 60           # characters of user text a message quotes (a 100 MB name is not echoed whole)
+PATH_WIDTH = 300    # characters of a path a message quotes
 
 
 def clip(text: str, width: int = CLIP) -> str:

@@ -26,7 +26,7 @@ import tempfile
 from contextlib import contextmanager
 from typing import IO, BinaryIO, Iterator
 
-from .errors import AutodiffError, clip
+from .errors import PATH_WIDTH, AutodiffError, clip
 
 
 class WriteError(AutodiffError):
@@ -70,16 +70,17 @@ def check_writable(path: str | None) -> None:
         return
     target = _target(path)
     if os.path.isdir(target):
-        raise WriteError(f"cannot write {clip(path)}: it is a directory")
+        raise WriteError(f"cannot write {clip(path, PATH_WIDTH)}: it is a directory")
     if _special(target):
         if not os.access(target, os.W_OK):
-            raise WriteError(f"cannot write {clip(path)}: permission denied")
+            raise WriteError(f"cannot write {clip(path, PATH_WIDTH)}: permission denied")
         return
     directory = os.path.dirname(target) or "."
     if not os.path.isdir(directory):
-        raise WriteError(f"cannot write {clip(path)}: no such directory {clip(os.path.dirname(path) or '.')}")
+        parent = os.path.dirname(path) or "."
+        raise WriteError(f"cannot write {clip(path, PATH_WIDTH)}: no such directory {clip(parent, PATH_WIDTH)}")
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise WriteError(f"cannot write {clip(path)}: the directory is not writable")
+        raise WriteError(f"cannot write {clip(path, PATH_WIDTH)}: the directory is not writable")
 
 
 @contextmanager
@@ -96,7 +97,7 @@ def open_output(path: str | None) -> Iterator[BinaryIO]:
             with open(target, "wb") as stream:
                 yield stream
         except OSError as exc:
-            raise WriteError(f"cannot write {clip(path)}: {_reason(exc)}") from None
+            raise WriteError(f"cannot write {clip(path, PATH_WIDTH)}: {_reason(exc)}") from None
         return
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
@@ -106,7 +107,7 @@ def open_output(path: str | None) -> Iterator[BinaryIO]:
     try:
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.autodiff-")
     except OSError as exc:
-        raise WriteError(f"cannot write {clip(path)}: {_reason(exc)}") from None
+        raise WriteError(f"cannot write {clip(path, PATH_WIDTH)}: {_reason(exc)}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
             yield stream
@@ -115,7 +116,7 @@ def open_output(path: str | None) -> Iterator[BinaryIO]:
         os.replace(temporary, target)
     except OSError as exc:
         _remove(temporary)
-        raise WriteError(f"cannot write {clip(path)}: {_reason(exc)}") from None
+        raise WriteError(f"cannot write {clip(path, PATH_WIDTH)}: {_reason(exc)}") from None
     except BaseException:
         _remove(temporary)
         raise
@@ -133,7 +134,7 @@ def scratch_directory(path: str | None) -> Iterator[str]:
     the space it needs is; removed, with everything in it, whatever stops the work.  A failed
     write in it is a failed write of `path`."""
     directory = os.path.dirname(_target(path)) if not is_stdout(path) else None
-    shown = clip(path) if not is_stdout(path) else "standard output"
+    shown = clip(path, PATH_WIDTH) if not is_stdout(path) else "standard output"
     try:
         scratch = tempfile.mkdtemp(dir=directory, prefix=".autodiff-staging-")
     except OSError as exc:
@@ -178,7 +179,7 @@ def json_bytes(document: object, indent: bool = True) -> bytes:
 def write_json(document: object, out: IO, indent: bool = True) -> None:
     """The document as strict JSON to a text or binary stream."""
     data = json_bytes(_finite(document), indent)
-    if isinstance(out, (io.TextIOBase, TerminalText)):
+    if isinstance(raw(out), io.TextIOBase):
         out.write(data.decode("utf-8"))
     else:
         out.write(data)
@@ -211,17 +212,55 @@ def escape_controls(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-class TerminalText:
-    """A text stream for a terminal that escapes control characters in what it is given."""
+class StandardOutput:
+    """Standard output as the CLI uses it: on a terminal, control characters in the text are
+    escaped; and a failed write says what it is wherever it happens (a command, click's own
+    help): a closed pipe raises `closed_pipe`, anything else is one WriteError."""
 
-    def __init__(self, stream: IO):
+    def __init__(self, stream: IO, closed_pipe: type[BaseException]):
         self._stream = stream
+        self._closed_pipe = closed_pipe
+        self._escape = _isatty(stream)
 
-    def write(self, text: str) -> int:
-        return self._stream.write(escape_controls(text))
+    def _guard(self, action, *args):
+        try:
+            return action(*args)
+        except OSError as exc:
+            if is_broken_pipe(exc):
+                raise self._closed_pipe() from None
+            raise WriteError(f"cannot write to standard output: {_reason(exc)}") from None
+
+    def write(self, text):
+        if self._escape and isinstance(text, str):
+            text = escape_controls(text)
+        return self._guard(self._stream.write, text)
+
+    def flush(self):
+        return self._guard(self._stream.flush)
+
+    @property
+    def buffer(self):
+        return StandardOutput(self._stream.buffer, self._closed_pipe)
+
+    @property
+    def terminal(self) -> IO:
+        """The stream itself, for Rich, which writes its own escape codes (its cells are escaped)."""
+        return self._stream
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def raw(stream: IO) -> IO:
+    """What Rich should draw on: the stream under `StandardOutput`'s escaping."""
+    return getattr(stream, "terminal", stream)
 
 
 def is_broken_pipe(exc: BaseException) -> bool:

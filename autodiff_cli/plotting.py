@@ -16,7 +16,7 @@ from typing import TextIO
 from .errors import AutodiffError
 from .parsing import parse
 from .program import Program
-from .output import open_output
+from .output import open_output, raw
 from .sweeping import Axis, Grid, sweep
 
 FILE_FORMATS = ("svg", "png", "pdf")
@@ -208,6 +208,7 @@ def write_text_plot(picture: Curves, out: TextIO, *, width: int = 80, height: in
         x0, f0, slope = picture.tangent
         figure.plot(x, [f0 + slope * (xi - x0) for xi in x], lc="white", label=f"tangent: slope {slope:.4g}")
         figure.scatter([x0], [f0], lc="white", marker="o", label=f"{picture.name} = {x0:g}")
+    out = raw(out)                  # plotille writes colour codes of its own; what it shows is ours
     out.write(figure.show(legend=True) + "\n")
 
 

@@ -108,8 +108,11 @@ def _write_rich_grid(out: TextIO, columns: Sequence[str], rows: Sequence[tuple[s
     (nothing drawn) when the terminal is too narrow for that."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    console = Console(file=out, highlight=False)
+    from .output import escape_controls, raw
+
+    console = Console(file=raw(out), highlight=False)
     widths = [len(c) for c in columns]
     for row in rows:
         if not isinstance(row, str):
@@ -118,8 +121,10 @@ def _write_rich_grid(out: TextIO, columns: Sequence[str], rows: Sequence[tuple[s
     if needed + 3 * len(columns) + 1 > console.width:
         return False
     notes = [row for row in rows if isinstance(row, str)]
-    table = Table(*columns, title=title, title_justify="left", caption="\n".join(notes) or None,
-                  caption_justify="left")
+    table = Table(title=title and Text(escape_controls(title)), title_justify="left",
+                  caption=Text(escape_controls("\n".join(notes))) if notes else None, caption_justify="left")
+    for name in columns:
+        table.add_column(Text(escape_controls(name)))
     for name, column, width in zip(columns, table.columns, widths):
         if name in numeric:
             column.justify, column.no_wrap, column.min_width = "right", True, width
@@ -128,8 +133,8 @@ def _write_rich_grid(out: TextIO, columns: Sequence[str], rows: Sequence[tuple[s
     for i, row in enumerate(rows):
         if isinstance(row, str):
             table.add_row(*["⋮"] * len(columns), style="dim")
-        else:
-            table.add_row(*row, style=styles[i] if styles else None)
+        else:                                   # Text, not markup: a label [red] is shown as it is
+            table.add_row(*(Text(escape_controls(cell)) for cell in row), style=styles[i] if styles else None)
     console.print(table)
     return True
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import BinaryIO, Iterator
 
-from .errors import AutodiffError, clip
+from .errors import PATH_WIDTH, AutodiffError, clip
 
 MAX_PROGRAM_BYTES = 256 << 20       # a program of 10^6 nodes is about 20 MB
 MAX_LINE_BYTES = 16 << 20           # one line of points (a CSV row of 100,000 inputs fits)
@@ -21,7 +21,7 @@ STANDARD_INPUT = "standard input"
 
 def describe(path: str) -> str:
     """How messages name a source: `standard input`, or the path."""
-    return STANDARD_INPUT if path == "-" else clip(path)
+    return STANDARD_INPUT if path == "-" else clip(path, PATH_WIDTH)
 
 
 def _open(path: str, what: str) -> BinaryIO:
@@ -33,7 +33,7 @@ def _open(path: str, what: str) -> BinaryIO:
     try:
         return open(path, "rb")
     except OSError as exc:
-        raise AutodiffError(f"cannot read {what} from {clip(path)}: {exc.strerror or exc}") from None
+        raise AutodiffError(f"cannot read {what} from {clip(path, PATH_WIDTH)}: {exc.strerror or exc}") from None
 
 
 def read_text(path: str, what: str = "the program") -> str:

@@ -45,18 +45,15 @@ def gradient_steps(program: Program, lr: float, steps: int = 1, *, minimize: boo
     `AutodiffError` when a step leaves an op's domain, naming the last good
     point; the program is left there.
     """
-    unknown = [name for name in freeze if name not in program.inputs]
-    if unknown:
-        raise AutodiffError(f"cannot freeze {', '.join(unknown)}: not an input; "
-                            f"the inputs are: {', '.join(program.inputs)}")
+    program.check_inputs(freeze, "cannot freeze")
     sign = -1.0 if minimize else 1.0
     moving = [node for name, node in program.inputs.items() if name not in freeze]
     program.run()
-    start = program_point(program)
+    start = program.point()
     start_grad = program.grad
     trajectory = [program.value]
     for step in range(1, steps + 1):
-        good = {node.label: node.data for node in moving}
+        good = program.point()
         for node in moving:
             node.data += sign * lr * node.grad
         try:
@@ -64,15 +61,11 @@ def gradient_steps(program: Program, lr: float, steps: int = 1, *, minimize: boo
         except AutodiffError as exc:
             program.set(good)
             program.run()
-            raise StepLeftDomainError(step, exc.message, program_point(program)) from None
+            raise StepLeftDomainError(step, exc.message, program.point()) from None
         trajectory.append(program.value)
         if on_step is not None:
             on_step(step)
-    return StepResult(start, start_grad, program_point(program), program.grad, trajectory, frozenset(freeze))
-
-
-def program_point(program: Program) -> dict[str, float]:
-    return {name: node.data for name, node in program.inputs.items()}
+    return StepResult(start, start_grad, program.point(), program.grad, trajectory, frozenset(freeze))
 
 
 def write_step_report(program: Program, result: StepResult, out: TextIO, *, precision: int = 4,

@@ -335,23 +335,19 @@ def sweep(program: Program, points: Points, *, strict: bool = False,
     is told after each chunk how many points are done.
     """
     program.check_inputs(points.names)
-    before = {name: node.data for name, node in program.inputs.items()}
-    missing = [name for name, value in before.items() if value is None and name not in points.names]
+    missing = [name for name, value in program.point().items() if value is None and name not in points.names]
     if missing:
         raise MissingInputsError(missing, program.text, program.inputs[missing[0]].start)
     size = chunk_size(len(program.nodes))
     derivatives = local_derivatives(program)
     start = 0
-    try:
+    with program.at():                  # the failing points are run again one by one: values put back after
         for columns in points.chunks(size):
             chunk = run_chunk(program, columns, start, strict, derivatives)
             start += len(chunk)
             if on_progress is not None:
                 on_progress(start)
             yield chunk
-    finally:
-        for name, node in program.inputs.items():
-            node.data = before[name]
 
 
 def chunk_size(nodes: int) -> int:

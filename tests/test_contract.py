@@ -3,7 +3,6 @@ signals, in temporary directories (devices and FIFOs made there with mknod and m
 machine's own /dev files): exit 0 ok, 1 a failed check, 2 bad input or a failed write; one
 message on stderr and never a traceback; nothing on stdout when failing; no stray, partial or
 clobbered file; files written as Unix tools write them; work refused early past a ceiling."""
-import json
 import os
 import resource
 import signal

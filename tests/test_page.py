@@ -5,7 +5,6 @@ Set AUTODIFF_SCREENSHOTS=DIR to keep the screenshots (docs/ holds the README's).
 """
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest

@@ -40,7 +40,7 @@ def test_frozen_inputs_do_not_move():
 
 
 def test_unknown_frozen_name_lists_the_inputs():
-    with pytest.raises(AutodiffError, match="the inputs are: a, b, c, f"):
+    with pytest.raises(AutodiffError, match="cannot freeze: the program has no input named z; its inputs are: a, b, c, f"):
         gradient_steps(lecture(), 0.01, freeze=["z"])
 
 
