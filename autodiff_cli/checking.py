@@ -419,7 +419,7 @@ def write_check_table(report: CheckReport, out: TextIO, *, rich: bool = False, p
                       limit: int | None = 200, cut_hint: str = "") -> None:
     """One row per checked gradient (at most `limit`, failures first to be kept), the worst error of
     each gradient over the samples, then the verdict line."""
-    from .reports import write_grid
+    from .tables import write_grid
 
     def number(x: float | None, spec: str) -> str:
         return "-" if x is None else format(x, spec)

@@ -432,7 +432,7 @@ def eval_command(program, source_file, assignments, output_name, as_json, over, 
     failures goes to stderr). In a terminal the rows are a table of the first
     --rows points; piped, they are CSV (--jsonl or --json for JSON Lines).
     """
-    from . import reports
+    from . import tables
 
     chosen = [name for name, on in (("--csv", as_csv), ("--jsonl", as_jsonl)) if on]
     if len(chosen) > 1 or (as_csv and as_json):
@@ -457,12 +457,12 @@ def eval_command(program, source_file, assignments, output_name, as_json, over, 
         second = second_derivatives(prog)
     out = sys.stdout
     if as_json:
-        reports.write_json(prog, out, hessian=second)
+        tables.write_json(prog, out, hessian=second)
     else:
-        reports.write_table(prog, out, precision=precision, limit=None if all_rows else (rows or 200),
+        tables.write_table(prog, out, precision=precision, limit=None if all_rows else (rows or 200),
                             rich=out.isatty(), cut_hint="--all shows every row; --json has every node")
         if second is not None:
-            reports.write_hessian(second, out, precision=precision, rich=out.isatty())
+            tables.write_hessian(second, out, precision=precision, rich=out.isatty())
 
 
 SWEEP_ROWS = 20         # rows of a sweep's table in a terminal, unless --rows or --all says otherwise
@@ -481,7 +481,7 @@ def eval_sweep(prog, points, fmt: str | None, path: str | None, strict: bool, pr
                limit: int | None, ignore_extra: bool) -> None:
     """A sweep's rows in the chosen format (or the one its file's extension or the terminal picks)."""
     from .output import check_writable, is_stdout
-    from .reports import progress_bar
+    from .tables import progress_bar
     from .sweep_output import write_sweep, write_sweep_table
     from .sweeping import sweep
 
@@ -573,7 +573,7 @@ def check_command(program, source_file, assignments, output_name, nodes, input_n
     """
     from .checking import (check_gradients, check_second_derivatives, planned_checks, write_check_json,
                            write_check_table)
-    from .reports import progress_bar
+    from .tables import progress_bar
 
     positive("--h", h)
     positive("--rtol", rtol, allow_zero=True)
@@ -660,7 +660,7 @@ def step_command(program, source_file, assignments, output_name, lr, steps, mini
     output goes up. With --minimize it is `a.data -= lr * a.grad`: the output
     goes down.
     """
-    from .reports import progress_bar
+    from .tables import progress_bar
     from .stepping import gradient_steps, write_step_json, write_step_report
 
     positive("--lr", lr, allow_zero=True)

@@ -22,7 +22,7 @@ from .engine import Value
 from .errors import AutodiffError
 from .output import write_bytes
 from .program import Program
-from .reports import format_number
+from .tables import format_number
 
 if TYPE_CHECKING:
     import graphviz

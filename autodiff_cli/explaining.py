@@ -12,9 +12,12 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, TextIO
 
+from . import ops
 from .engine import Value, local_derivatives
-from .program import Program
+from .expressions import name, num, render
 from .naming import NAME, legend, symbols
+from .program import Program
+from .rules import local_derivative
 
 _NUMBER = re.compile(r"-?[\d.]+(e[+-]?\d+)?")
 
@@ -45,6 +48,7 @@ def backward_steps(program: Program, names: list[str] | None = None) -> Iterator
     Expects a program that has been run.
     """
     names = names or symbols(program)
+    refs = [num(node.data) if node.op is ops.CONST else name(names[node.index]) for node in program.nodes]
     edges = [0] * len(program.nodes)
     for node in program.nodes:
         for x in node.inputs:
@@ -54,9 +58,9 @@ def backward_steps(program: Program, names: list[str] | None = None) -> Iterator
             yield parent
         if not parent.inputs:
             continue
-        local_names = {"o": names[parent.index], **dict(zip("xy", (names[x.index] for x in parent.inputs)))}
         for i, (x, local) in enumerate(zip(parent.inputs, local_derivatives(parent))):
-            yield Step(x, parent, parent.op.rule_with(i, local_names), local, parent.grad, edges[x.index] > 1, i)
+            text = render(local_derivative(parent, i, refs))      # the rule, as diff writes it for this node
+            yield Step(x, parent, text, local, parent.grad, edges[x.index] > 1, i)
 
 
 def number(x: float | None, precision: int = 6) -> str:

@@ -1,7 +1,7 @@
 """A parsed program: its graph of `Value` nodes, its inputs, and how to run it.
 
 This is the model every command and report reads; it parses nothing and
-presents nothing (see `parsing`, `reports` and `drawing`).
+presents nothing (see `parsing`, `tables` and `drawing`).
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from typing import Callable, Collection, TextIO
 
 from .errors import AutodiffError
 from .program import Program
-from .reports import format_number
+from .tables import format_number
 
 
 class StepLeftDomainError(AutodiffError):
@@ -71,7 +71,7 @@ def gradient_steps(program: Program, lr: float, steps: int = 1, *, minimize: boo
 def write_step_report(program: Program, result: StepResult, out: TextIO, *, precision: int = 4,
                       rich: bool = False, max_rows: int | None = 50) -> None:
     """Each input's old value, gradient and new value; the output's trajectory when there are several steps."""
-    from .reports import write_grid
+    from .tables import write_grid
 
     def fmt(x: float) -> str:
         return format_number(x, precision)

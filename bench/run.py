@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import shapes  # noqa: E402
 from tape import Tape  # noqa: E402
 
-from autodiff_cli import _generated_parser, reports  # noqa: E402
+from autodiff_cli import _generated_parser, tables  # noqa: E402
 from autodiff_cli.parsing import parse  # noqa: E402
 
 LECTURE = ["(a*b+c)*f", "--set", "a=2", "--set", "b=-3", "--set", "c=10", "--set", "f=-2"]
@@ -119,7 +119,7 @@ def measure_engine(text: str, repeats: int) -> dict:
         t_forward = timed(prog.forward)
         t_backward = timed(prog.backward)
         with open(os.devnull, "w") as devnull:
-            t_report = timed(reports.write_json, prog, devnull)
+            t_report = timed(tables.write_json, prog, devnull)
         tape = Tape(prog)
         t_floor = timed(tape.forward) + timed(tape.backward)
         sample = {"nodes": len(prog.nodes), "bare": bare, "parse": t_parse, "forward": t_forward,

@@ -10,7 +10,7 @@ from autodiff_cli.engine import Value
 from autodiff_cli.output import (StandardOutput, WriteError, check_writable, escape_controls, json_bytes,
                                  open_output, write_json)
 from autodiff_cli.program import Program
-from autodiff_cli.reports import write_table
+from autodiff_cli.tables import write_table
 
 
 class FakeTerminal(io.StringIO):

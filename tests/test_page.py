@@ -11,7 +11,7 @@ import pytest
 
 from autodiff_cli.page import annotate, live, live_page
 from autodiff_cli.parsing import evaluate
-from autodiff_cli.reports import format_number
+from autodiff_cli.tables import format_number
 from conftest import LECTURE, LECTURE_SET, NEURON, have_dot, require_in_ci
 
 

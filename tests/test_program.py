@@ -149,7 +149,7 @@ def test_the_output_takes_the_last_statements_name(text, name):
     import io
     import json
 
-    from autodiff_cli.reports import write_json
+    from autodiff_cli.tables import write_json
 
     prog = evaluate(text, a=2, b=-3)
     out = io.StringIO()

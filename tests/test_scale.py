@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from autodiff_cli import reports
+from autodiff_cli import tables
 from autodiff_cli.parsing import evaluate
 
 pytestmark = pytest.mark.slow
@@ -21,7 +21,7 @@ def test_100000_deep_nesting(wrap):
     prog = evaluate("x = 0.5\n" + opening * depth + "x" + closing * depth)
     assert prog.nodes[0].label == "x"
     out = io.StringIO()
-    reports.write_json(prog, out)
+    tables.write_json(prog, out)
     assert json.loads(out.getvalue())["output"]
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from autodiff_cli.errors import AutodiffError
 from autodiff_cli.parsing import parse
-from autodiff_cli.reports import progress_bar
+from autodiff_cli.tables import progress_bar
 from autodiff_cli.stepping import gradient_steps
 
 PROGRESS_MIN_STEPS = 1000

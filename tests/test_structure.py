@@ -1,5 +1,5 @@
-"""The package's layers point one way: ops -> engine -> program -> parsing / reports / drawing ->
-commands -> cli, with no import circle, lazy imports inside functions included."""
+"""The package's layers point one way, lazy imports inside functions included, with no import
+circle; the README's module map lists the same layers."""
 import ast
 import re
 from pathlib import Path
@@ -9,7 +9,7 @@ LAYERS = [
     {"errors", "ops", "output", "sources"},
     {"engine", "expressions"},
     {"program"},
-    {"parsing", "rules", "reports", "drawing", "naming", "sweeping"},
+    {"parsing", "rules", "tables", "drawing", "naming", "sweeping"},
     {"checking", "explaining", "stepping", "deriving", "exporting", "sweep_output", "plotting"},
     {"page"},
     {"cli"},
@@ -95,3 +95,11 @@ def test_the_readmes_python_example_runs():
     example = readme.split("## Python API")[1].split("```python\n")[1].split("```")[0]
     done = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_readmes_module_map_is_the_layers():
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("- Modules, in layers:")[1].split("- Adding an op:")[0]
+    items = re.split(r"^  \d+\. ", section, flags=re.M)[1:]
+    listed = [set(re.findall(r"`(\w+)`", item.split(":")[0])) for item in items]
+    assert listed == LAYERS

@@ -1,17 +1,17 @@
-"""Table and JSON reports: schema, strictness, round-trips, determinism."""
+"""The node table and the numbers of every table: plain and Rich, JSON, round-trips, determinism."""
 import io
 import json
 
 import pytest
 
-from autodiff_cli import reports
+from autodiff_cli import tables
 from autodiff_cli.parsing import evaluate
 from conftest import NEURON
 
 
 def json_of(prog):
     out = io.StringIO()
-    reports.write_json(prog, out)
+    tables.write_json(prog, out)
     return out.getvalue()
 
 
@@ -57,7 +57,7 @@ def test_output_is_byte_identical_run_after_run():
 
 def table_of(prog, **options):
     out = io.StringIO()
-    reports.write_table(prog, out, **options)
+    tables.write_table(prog, out, **options)
     return out.getvalue()
 
 
@@ -111,5 +111,5 @@ def test_numbers_are_never_cut_in_a_narrow_terminal(monkeypatch, columns):
     prog = evaluate("tanh(x1*w1 + x2*w2 + b)*1.5e20", x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432)
     text = table_of(prog, rich=True)
     for node in prog.nodes:
-        for number in (reports.format_number(node.data), reports.format_number(node.grad)):
+        for number in (tables.format_number(node.data), tables.format_number(node.grad)):
             assert number in text, (columns, number)

@@ -1,8 +1,9 @@
-"""Reports of an evaluated program: a table (plain or Rich) and strict JSON.
+"""Tables for a terminal, and the numbers in them: the node table of an evaluated program (plain
+text, Rich in a terminal, or the same rows as strict JSON), any grid of rows, the Hessian, and
+the progress bar.
 
-Both stream node by node, so a million-node program is written without
-building its whole report in memory.  Rich is imported only when a table is
-drawn for a terminal.
+The node table streams node by node, so a million-node program is written without building its
+whole report in memory.  Rich is imported only when a table is drawn for a terminal.
 """
 from __future__ import annotations
 
