@@ -7,7 +7,6 @@
 
 Names are imported lazily, so `autodiff --help` does not pay for the parser.
 """
-from __future__ import annotations
 
 __version__ = "0.1.0"
 
@@ -15,10 +14,15 @@ _EXPORTS = {
     "evaluate": "parsing", "Program": "program",
     "parse": "parsing",
     "Value": "engine", "topological_order": "engine", "forward": "engine", "backward": "engine",
-    "draw_dot": "drawing", "live": "page",
+    "draw_dot": "drawing", "live": "page", "Op": "ops", "register": "ops",
     "AutodiffError": "errors", "SourceError": "errors", "DomainError": "errors",
 }
 __all__ = sorted(_EXPORTS)
+
+
+def __dir__() -> list[str]:
+    """The API's names too (they load lazily), so a notebook's tab completion finds them."""
+    return sorted(set(globals()) | set(__all__))
 
 
 def __getattr__(name: str):

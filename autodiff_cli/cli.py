@@ -462,7 +462,11 @@ def eval_command(program, source_file, assignments, output_name, as_json, over, 
         tables.write_table(prog, out, precision=precision, limit=None if all_rows else (rows or 200),
                             rich=out.isatty(), cut_hint="--all shows every row; --json has every node")
         if second is not None:
-            tables.write_hessian(second, out, precision=precision, rich=out.isatty())
+            from .naming import output_symbol
+
+            width = shutil.get_terminal_size().columns if out.isatty() else None
+            tables.write_hessian(second, out, output=output_symbol(prog), precision=precision, rich=out.isatty(),
+                                 width=width)
 
 
 SWEEP_ROWS = 20         # rows of a sweep's table in a terminal, unless --rows or --all says otherwise
@@ -842,9 +846,12 @@ def plot_command(program, source_file, assignments, output_name, over, order, pa
         picture = surface(prog, *axes)
     else:
         picture = curves(prog, axes[0], order, tangent_at=at.get(axes[0].name))
+    for note in getattr(picture, "notes", []):
+        click.echo(f"note: {note}", err=True)
     if path is None:
         width, height = shutil.get_terminal_size((100, 30))
-        write_text_plot(picture, sys.stdout, width=width, height=height, color=sys.stdout.isatty())
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        write_text_plot(picture, sys.stdout, width=width, height=height, color=color)
     else:
         write_plot_file(picture, path, fmt)
     if picture.failed:

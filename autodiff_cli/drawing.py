@@ -11,6 +11,7 @@ other commands do not pay for them.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import warnings
@@ -165,17 +166,26 @@ def output_format(path: str | None, fmt: str | None) -> str:
 def render(source: str, fmt: str, backend: str = "auto") -> bytes:
     """DOT text to SVG/PNG/PDF bytes, in memory: with `dot` when on PATH, else with pygraphviz."""
     if backend in ("auto", "dot") and shutil.which("dot"):
-        return _render_with_dot(source, fmt)
+        return _undated(_render_with_dot(source, fmt), fmt)
     if backend in ("auto", "pygraphviz"):
         try:
             import pygraphviz
         except ImportError:
             pygraphviz = None
         if pygraphviz is not None:
-            return _render_with_pygraphviz(pygraphviz, source, fmt)
+            return _undated(_render_with_pygraphviz(pygraphviz, source, fmt), fmt)
     hints = [hint for name, hint in INSTALL_HINTS.items() if backend in ("auto", name)]
     raise RenderError(f"cannot render {fmt.upper()}: {BACKENDS[backend]} is not installed",
                       hint="; or ".join(hints))
+
+
+_PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate) \(D:)(\d{14})")
+
+
+def _undated(data: bytes, fmt: str) -> bytes:
+    """A PDF without the moment it was made (Cairo writes it, whatever SOURCE_DATE_EPOCH says), so
+    the same graph gives the same bytes: the date's digits become 1970's, the length unchanged."""
+    return _PDF_DATE.sub(lambda m: m.group(1) + b"19700101000000", data) if fmt == "pdf" else data
 
 
 def _render_with_dot(source: str, fmt: str) -> bytes:
@@ -183,7 +193,7 @@ def _render_with_dot(source: str, fmt: str) -> bytes:
     it on any exception, SIGTERM and SIGHUP included: the CLI turns them into one), and sent
     SIGKILL by the kernel if we are killed outright (Linux's parent-death signal)."""
     done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True,
-                          preexec_fn=_die_with_parent)
+                          preexec_fn=_die_with_parent, env={**os.environ, "TZ": "UTC"})
     if done.returncode != 0:
         raise RenderError(f"Graphviz's dot failed: {done.stderr.decode(errors='replace').strip()}")
     return done.stdout

@@ -68,14 +68,21 @@ def number(x: float | None, precision: int = 6) -> str:
 
 
 def explain_lines(program: Program, precision: int = 6) -> Iterator[str]:
-    """The lines of `autodiff explain`: the short names' legend (if any), then dL/dL = 1 and a
-    line per edge of the backward pass."""
+    """The lines of `autodiff explain`: the short names' legend (if any), then the chain rule."""
+    yield from legend_lines(program)
+    yield from chain_rule_lines(program, precision)
+
+
+def legend_lines(program: Program) -> list[str]:
+    """The short names given to unnamed nodes, each with its source text, under a heading."""
+    found = list(legend(program, symbols(program)))
+    return ["# short names for the unnamed nodes:", *found] if found else []
+
+
+def chain_rule_lines(program: Program, precision: int = 6) -> Iterator[str]:
+    """dL/dL = 1, then a line per edge of the backward pass (and the sums of shared nodes)."""
     names = symbols(program)
-    legend_lines = list(legend(program, names))
-    if legend_lines:
-        yield "# short names for the unnamed nodes:"
-        yield from legend_lines
-    out = names[-1]
+    out = names[program.output.index]
 
     def d(node: Value) -> str:
         return f"d{out}/d{names[node.index]}"
@@ -113,11 +120,17 @@ def explain_lines(program: Program, precision: int = 6) -> Iterator[str]:
 
 def write_explanation(program: Program, out: TextIO, limit: int | None = None, cut_hint: str = "",
                       precision: int = 6) -> None:
-    """The lines, at most `limit` of them (then how many more, and `cut_hint`), then a summary
-    line with the inputs' gradients."""
+    """The legend of short names, then the chain-rule lines, at most `limit` of each (then how
+    many more, and `cut_hint`), then a summary line with the inputs' gradients."""
+    names = legend_lines(program)
+    cut = None if limit is None or len(names) <= limit + 1 else limit + 1
+    for line in names[:cut]:
+        out.write(line + "\n")
+    if cut is not None:
+        out.write(f"… {len(names) - cut} more short names\n")
     shown = 0
     total = 0
-    for line in explain_lines(program, precision):
+    for line in chain_rule_lines(program, precision):
         total += 1
         if limit is None or shown < limit:
             out.write(line + "\n")

@@ -39,6 +39,13 @@ END_OF_STATEMENT = {"$END", "_NEWLINE", "SEMICOLON"}
 
 CONSTANTS = {"pi": math.pi}                 # built-in constants, unless a program assigns the name first
 FUNCTION_ALIASES = {"ln": "log"}            # what people type for a function the language calls otherwise
+FUNCTION_HINTS = {                          # what people type for a function the language does not have
+    "pow": "write powers with **, as x**y",
+    "max": "max(x, 0) is relu(x); for two values, relu(x - y) + y",
+    "min": "min(x, 0) is -relu(-x); for two values, y - relu(y - x)",
+    "tan": "tan(x) is sin(x)/cos(x)",
+    "square": "write x**2",
+}
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
 
@@ -222,7 +229,9 @@ class GraphBuilder:
         import difflib
         known = sorted(ops.FUNCTIONS)
         meant = FUNCTION_ALIASES.get(str(name)) or next(iter(difflib.get_close_matches(str(name), known, n=1)), None)
-        hint = (f"did you mean {meant}? " if meant else "") + "known functions: " + ", ".join(known)
+        advice = FUNCTION_HINTS.get(str(name))
+        hint = (f"{advice}; " if advice else f"did you mean {meant}? " if meant else "") + \
+            "known functions: " + ", ".join(known)
         return SourceError(f"unknown function {clip(name)}", self.text, name.start_pos, name.end_pos, hint)
 
     def named(self, name: str) -> Value:
@@ -549,6 +558,12 @@ def _describe_expected(expected: set, operator_tokens: set[str]) -> str:
 
 
 def _hint(text: str, pos: int) -> str:
+    if text[pos:pos + 2] == "//" or text[max(0, pos - 1):pos + 1] == "//":
+        return "// is not an operator here: write / to divide (there is no floor division)"
+    closed = re.search(r"(\([^()\n]{0,30}\))[ \t]*$", text[max(0, pos - 40):pos])
+    if closed and text[pos:pos + 1] == "(":
+        group = re.match(r"\([^()\n]{0,30}\)", text[pos:])
+        return f"did you mean {closed.group(1)}*{group.group() if group else '(...)'}? (write a product with *)"
     before = re.search(r"(\w+\.?\w*)[ \t]*$", text[max(0, pos - 40):pos])
     after = re.match(r"\w+\.?\w*", text[pos:pos + 40])
     if before and after:

@@ -1,26 +1,35 @@
 """Pictures of a function: the output and its derivatives along a swept input, or a contour
 map with gradient arrows over two.
 
-The numbers come from a sweep (`sweeping`); the second derivative from sweeping
-the derivative program (`deriving`), whose own gradient it is.  Files are drawn
-by Matplotlib (the `[plot]` extra, imported here only, without pyplot); a
-terminal gets a text plot by plotille (also `[plot]`: 25 ms to import, braille
-dots, colour, axes, no dependencies).  Points that fail are gaps in the curves.
+The numbers come from a sweep (`sweeping`); the second derivative from sweeping the derivative
+program (`deriving`), whose own gradient it is.  Each curve gets its own axes (stacked, sharing
+x): f and f' may differ by orders of magnitude.  A curve's range is set by the bulk of its
+values, not by a few huge ones near a singularity (1/x over -1..1): those are clipped.  Where a
+relu, abs, sign or step argument crosses its kink between two points and the curve jumps, the
+curve is broken there and drawn as a jump, not a ramp.  Points that fail are gaps.
+
+Files are drawn by Matplotlib (the `[plot]` extra, imported here only, without pyplot); a
+terminal gets a text plot by plotille (also `[plot]`: 25 ms to import, braille dots, colour,
+axes, no dependencies).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from typing import TextIO
 
 from .errors import AutodiffError
+from .output import open_output, raw
 from .parsing import parse
 from .program import Program
-from .output import open_output, raw
 from .sweeping import Axis, Grid, sweep
 
 FILE_FORMATS = ("svg", "png", "pdf")
 INSTALL = "pip install 'autodiff-cli[plot]'"
+CURVE_POINTS = 4000        # a curve never needs more points than a picture has pixels across
+MAP_POINTS = 400           # a contour map's points along each side
+DRAWABLE = 1e150           # larger coordinates overflow the plotting libraries' own arithmetic
 
 
 class PlotError(AutodiffError):
@@ -39,6 +48,9 @@ class Curves:
     curves: dict[str, object]   # label -> values, the output first
     failed: int = 0
     tangent: tuple[float, float, float] | None = None      # (x0, f(x0), f'(x0))
+    jumps: list[float] = field(default_factory=list)      # where a kink is crossed: x of the crossing
+    first_error: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -52,25 +64,34 @@ class Surface:
     value: object
     grad: tuple[object, object]
     failed: int = 0
-
-
-CURVE_POINTS = 4000        # a curve never needs more points than a picture has pixels across
-MAP_POINTS = 400           # a contour map's points along each side
+    first_error: str | None = None
 
 
 def thinned(axes: list[Axis]) -> tuple[list[Axis], list[str]]:
     """The axes with no more points than a picture can show (evenly spaced over the same range),
-    and a note for each one thinned."""
+    and a note for each one thinned; a range too large to draw is refused."""
     most = CURVE_POINTS if len(axes) == 1 else MAP_POINTS
     result, notes = [], []
     for axis in axes:
+        stop = axis.stop if axis.step is None else axis.start + (axis.count - 1) * axis.step
+        if max(abs(axis.start), abs(stop)) > DRAWABLE:
+            raise AutodiffError(f"{axis.name}: a range reaching {max(abs(axis.start), abs(stop)):.3g} is too large "
+                                f"to draw (at most {DRAWABLE:.0e})")
         if axis.count <= most:
             result.append(axis)
             continue
-        stop = axis.stop if axis.step is None else axis.start + (axis.count - 1) * axis.step
         result.append(Axis(axis.name, axis.start, stop, most))
         notes.append(f"{axis.name}: {axis.count:,} points thinned to {most:,}: a picture shows no more")
     return result, notes
+
+
+def widened(axis: Axis, at: float | None) -> tuple[Axis, list[str]]:
+    """The axis stretched to hold the tangent's point, with a note, if it lies outside."""
+    if at is None or min(axis.start, axis.stop) <= at <= max(axis.start, axis.stop):
+        return axis, []
+    start, stop = min(axis.start, axis.stop, at), max(axis.start, axis.stop, at)
+    note = f"{axis.name} = {at:g} lies outside {axis.start:g}..{axis.stop:g}: the range is widened to hold it"
+    return Axis(axis.name, start, stop, axis.count), [note]
 
 
 def output_label(program: Program) -> str:
@@ -79,29 +100,59 @@ def output_label(program: Program) -> str:
 
 
 def curves(program: Program, axis: Axis, order: int = 1, tangent_at: float | None = None) -> Curves:
-    """f, df/dx (and with order 2, d²f/dx²) over the axis; with `tangent_at`, f and its slope there."""
+    """f, and with order 1 df/dx, with order 2 also d²f/dx², over the axis; with `tangent_at`,
+    f and its slope there (the axis widened to hold it).  Every point failing is an error."""
+    axis, notes = widened(axis, tangent_at)
     f = output_label(program)
-    x, value, slope, failed = _along(program, axis)
-    found = {f: value, f"d{f}/d{axis.name}": slope}
+    x, value, slope, failed, first_error, jumps = _along(program, axis)
+    if failed == len(value):
+        raise AutodiffError(f"every point of {axis.name} = {axis.start:g}..{axis.stop:g} fails; the first: "
+                            f"{first_error}")
+    found = {f: value}
+    if order >= 1:
+        found[f"d{f}/d{axis.name}"] = slope
     if order == 2:
         found[f"d²{f}/d{axis.name}²"] = _second_derivative(program, axis)
-    result = Curves(axis.name, f, x, found, failed)
+    result = Curves(axis.name, f, x, found, failed, jumps=jumps, first_error=first_error, notes=notes)
     if tangent_at is not None:
-        program.set({axis.name: tangent_at})
-        program.run()
-        result.tangent = (tangent_at, program.value, program.grad[axis.name])
-        if result.tangent[2] is None:
-            raise AutodiffError(f"d{f}/d{axis.name} does not exist at {axis.name} = {tangent_at!r}")
+        with program.at({axis.name: tangent_at}):
+            program.run()
+            result.tangent = (tangent_at, program.value, program.grad[axis.name])
     return result
 
 
 def _along(program: Program, axis: Axis):
+    """x, the output, its slope, how many points failed and the first failure, and where a kink's
+    argument changes sign between two points."""
     import numpy as np
 
     chunks = list(sweep(program, Grid([axis])))
     value = np.concatenate([c.value for c in chunks])
     grad = np.concatenate([c.grad[axis.name] for c in chunks])
-    return axis.values(), value, grad, sum(len(c.errors) for c in chunks)
+    errors = [message for c in chunks for message in c.errors.values()]
+    x = axis.values()
+    return x, value, grad, len(errors), (errors[0] if errors else None), _kink_crossings(program, axis, x)
+
+
+def _kink_crossings(program: Program, axis: Axis, x) -> list[float]:
+    """The x where an op with a kink (relu, abs, sign, step) has its argument cross the kink."""
+    import numpy as np
+
+    from .sweeping import forward_arrays
+
+    kinked = [node for node in program.nodes if node.op.kink is not None]
+    if not kinked or len(x) < 2:
+        return []
+    data, _ = forward_arrays(program, {axis.name: x}, len(x))
+    found: set[float] = set()
+    for node in kinked:
+        argument = np.broadcast_to(np.asarray(data[node.inputs[0].index], dtype=float) - node.op.kink, x.shape)
+        left, right = argument[:-1], argument[1:]
+        crossing = np.flatnonzero(np.isfinite(left) & np.isfinite(right) & ((left > 0) != (right > 0)))
+        for i in crossing.tolist():
+            t = left[i] / (left[i] - right[i]) if left[i] != right[i] else 0.5
+            found.add(float(x[i] + t * (x[i + 1] - x[i])))
+    return sorted(found)
 
 
 def _second_derivative(program: Program, axis: Axis):
@@ -110,8 +161,7 @@ def _second_derivative(program: Program, axis: Axis):
 
     derivative = derivative_program(program, [axis.name])
     first = parse(derivative.text(), output=derivative.gradients[axis.name])
-    first.set({name: node.data for name, node in program.inputs.items()
-               if name != axis.name and node.data is not None})
+    first.set({name: value for name, value in program.point().items() if name != axis.name and value is not None})
     return _along(first, axis)[2]
 
 
@@ -125,11 +175,52 @@ def surface(program: Program, x_axis: Axis, y_axis: Axis) -> Surface:
     x, y = np.meshgrid(x_axis.values(), y_axis.values())
     value = join([c.value for c in chunks])
     grad = (join([c.grad[x_axis.name] for c in chunks]), join([c.grad[y_axis.name] for c in chunks]))
-    return Surface((x_axis.name, y_axis.name), output_label(program), x, y, value, grad,
-                   sum(len(c.errors) for c in chunks))
+    errors = [message for c in chunks for message in c.errors.values()]
+    if len(errors) == value.size:
+        raise AutodiffError(f"every point of the grid fails; the first: {errors[0]}")
+    return Surface((x_axis.name, y_axis.name), output_label(program), x, y, value, grad, len(errors),
+                   errors[0] if errors else None)
 
 
-def _matplotlib_figure():
+def visible_range(values) -> tuple[float, float] | None:
+    """The range a curve is drawn over: its values, unless a few dwarf the rest (near a
+    singularity), which are then clipped: the middle 90 % widened by one and a half times its
+    span on each side, never beyond the values themselves.  None for no finite value."""
+    import numpy as np
+
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return None
+    low, high = float(finite.min()), float(finite.max())
+    q05, q95 = (float(q) for q in np.percentile(finite, [5, 95]))
+    span = q95 - q05
+    if span > 0:
+        low, high = max(low, q05 - 1.5 * span), min(high, q95 + 1.5 * span)
+    if low == high:
+        low, high = low - max(1.0, abs(low)) * 0.5, high + max(1.0, abs(high)) * 0.5
+    return low, high
+
+
+def broken_at_jumps(x, values, jumps: list[float]):
+    """x and values with the curve broken where it jumps at a kink: each side runs to the kink's
+    x, then a gap (NaN), so the picture shows a jump and no ramp."""
+    import numpy as np
+
+    if not jumps:
+        return x, values
+    typical = np.nanmedian(np.abs(np.diff(values))) if len(values) > 2 else 0.0
+    xs, ys = list(x.tolist()), list(values.tolist())
+    for kink in reversed(jumps):
+        for i in reversed((np.flatnonzero((x[:-1] - kink) * (x[1:] - kink) <= 0) + 1).tolist()):
+            left, right = ys[i - 1], ys[i]      # (a kink on a grid point lies in two intervals)
+            if math.isfinite(left) and math.isfinite(right) and abs(right - left) > 3 * typical + 1e-12:
+                xs[i:i] = [kink, math.nan, kink]        # else the curve itself is continuous here
+                ys[i:i] = [left, math.nan, right]       # (relu's value, x·|x|)
+                break
+    return np.array(xs), np.array(ys)
+
+
+def _matplotlib_figure(rows: int = 1):
     try:
         import matplotlib
         from matplotlib.figure import Figure
@@ -137,36 +228,51 @@ def _matplotlib_figure():
         raise PlotError("plotting to a file needs Matplotlib, which is not installed",
                         hint=f"{INSTALL}") from None
     matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "autodiff"})   # text stays text
-    return Figure(figsize=(7, 4.5), layout="constrained")
+    return Figure(figsize=(7, 2.2 + 1.8 * rows), layout="constrained")
 
 
 def write_plot_file(picture: Curves | Surface, path: str, fmt: str) -> None:
-    """The picture as an SVG, PNG or PDF file, written whole or not at all."""
-    figure = _matplotlib_figure()
-    ax = figure.subplots()
-    if isinstance(picture, Curves):
-        _draw_curves(ax, picture)
-    else:
-        _draw_surface(figure, ax, picture)
-    metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})
-    with open_output(path) as f:
-        figure.savefig(f, format=fmt, metadata=metadata)
+    """The picture as an SVG, PNG or PDF file, written whole or not at all; Matplotlib's warnings
+    are its own business, not the user's."""
+    rows = len(picture.curves) if isinstance(picture, Curves) else 1
+    figure = _matplotlib_figure(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if isinstance(picture, Curves):
+            _draw_curves(figure, picture)
+        else:
+            _draw_surface(figure, figure.subplots(), picture)
+        metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})
+        with open_output(path) as f:
+            figure.savefig(f, format=fmt, metadata=metadata)
 
 
-def _draw_curves(ax, picture: Curves) -> None:
-    for label, values in picture.curves.items():
-        ax.plot(picture.x, values, label=label, linewidth=1.8 if label == picture.output else 1.2)
-    if picture.tangent is not None:
-        x0, f0, slope = picture.tangent
-        ax.plot(picture.x, f0 + slope * (picture.x - x0), "--", color="gray", linewidth=1,
-                label=f"tangent at {picture.name} = {x0:g}: slope {slope:.4g}")
-        ax.plot([x0], [f0], "o", color="black")
-    ax.axhline(0, color="black", linewidth=0.5)
-    ax.set_xlabel(picture.name)
-    ax.set_ylabel(picture.output)
-    ax.set_title(f"{picture.output} and its derivative along {picture.name}")
-    ax.legend()
-    ax.grid(alpha=0.3)
+def _draw_curves(figure, picture: Curves) -> None:
+    axes = figure.subplots(len(picture.curves), 1, sharex=True, squeeze=False)[:, 0]
+    colours = ["C0", "C3", "C2"]
+    for ax, (label, values), colour in zip(axes, picture.curves.items(), colours):
+        xs, ys = broken_at_jumps(picture.x, values, picture.jumps)
+        ax.plot(xs, ys, color=colour, linewidth=1.8 if label == picture.output else 1.4, label=label)
+        shown = visible_range(values)
+        if shown is not None:
+            margin = (shown[1] - shown[0]) * 0.05
+            ax.set_ylim(shown[0] - margin, shown[1] + margin)
+        if label == picture.output and picture.tangent is not None:
+            x0, f0, slope = picture.tangent
+            ax.plot(picture.x, f0 + slope * (picture.x - x0), "--", color="gray", linewidth=1,
+                    label=f"tangent at {picture.name} = {x0:g}: slope {slope:.4g}")
+            ax.plot([x0], [f0], "o", color="black")
+        ax.axhline(0, color="black", linewidth=0.5)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", fontsize="small")
+    axes[-1].set_xlabel(picture.name)
+    title = f"{picture.output} and its derivative{'s' if len(picture.curves) > 2 else ''} along {picture.name}"
+    axes[0].set_title(title if len(picture.curves) > 1 else f"{picture.output} along {picture.name}")
+    if picture.failed:
+        axes[0].annotate(f"{picture.failed} point{'s' if picture.failed > 1 else ''} failed (gaps): "
+                         f"{picture.first_error}", (0.01, 0.02), xycoords="figure fraction", fontsize="x-small",
+                         color="C3")
 
 
 ARROWS = 20         # arrows along each side of a contour plot
@@ -183,33 +289,70 @@ def _draw_surface(figure, ax, picture: Surface) -> None:
     ax.set_xlabel(picture.names[0])
     ax.set_ylabel(picture.names[1])
     ax.set_title(f"{picture.output} with its gradient (arrows)")
+    if picture.failed:
+        ax.annotate(f"{picture.failed} points failed (blank): {picture.first_error}", (0.01, 0.01),
+                    xycoords="figure fraction", fontsize="x-small", color="C3")
+
+
+MARKERS = ["⠤", "•", "+"]       # told apart without colour too
+COLOURS = ["blue", "red", "green"]
 
 
 def write_text_plot(picture: Curves, out: TextIO, *, width: int = 80, height: int = 24, color: bool = True) -> None:
-    """A text plot of the curves (braille dots), for a terminal."""
+    """A text plot for a terminal: one panel of braille dots per curve (each its own scale),
+    distinct colours and markers, tidy ticks, and a note of any failed points."""
     try:
         import plotille
     except ImportError:
+        from importlib.util import find_spec
+
+        files = ", or write a file with -o plot.svg" if find_spec("matplotlib") else ""
         raise PlotError("a plot in the terminal needs plotille, which is not installed",
-                        hint=f"{INSTALL}, or write a file with -o plot.svg") from None
-    figure = plotille.Figure()
-    figure.width, figure.height = max(20, width - 20), max(8, height - 8 - len(picture.curves))
-    figure.color_mode = "names"
-    figure.with_colors = color
-    figure.x_label, figure.y_label = picture.name, picture.output
-    x = picture.x.tolist()
-    if x[0] < x[-1]:
-        figure.set_x_limits(min_=x[0], max_=x[-1])
-    colors = ["blue", "red", "green"]
-    for (label, values), lc in zip(picture.curves.items(), colors):
-        for i, (xs, ys) in enumerate(_segments(x, values.tolist())):
-            figure.plot(xs, ys, lc=lc, label=label if i == 0 else None)
-    if picture.tangent is not None:
-        x0, f0, slope = picture.tangent
-        figure.plot(x, [f0 + slope * (xi - x0) for xi in x], lc="white", label=f"tangent: slope {slope:.4g}")
-        figure.scatter([x0], [f0], lc="white", marker="o", label=f"{picture.name} = {x0:g}")
-    out = raw(out)                  # plotille writes colour codes of its own; what it shows is ours
-    out.write(figure.show(legend=True) + "\n")
+                        hint=f"{INSTALL}{files}") from None
+    panels = []
+    rows = max(6, (height - 4) // len(picture.curves) - 5)
+    x = picture.x
+    for (label, values), marker, lc in zip(picture.curves.items(), MARKERS, COLOURS):
+        figure = plotille.Figure()
+        figure.width, figure.height = max(20, width - 22), rows
+        figure.color_mode = "names"
+        figure.with_colors = color
+        figure.x_label, figure.y_label = picture.name, label
+        figure.x_ticks_fkt = figure.y_ticks_fkt = lambda low, high: f"{low:.4g}"
+        if x[0] < x[-1]:
+            figure.set_x_limits(min_=float(x[0]), max_=float(x[-1]))
+        shown = visible_range(values)
+        if shown is not None:
+            margin = (shown[1] - shown[0]) * 0.05
+            figure.set_y_limits(min_=shown[0] - margin, max_=shown[1] + margin)
+            values = _clipped(values, shown)
+        xs, ys = broken_at_jumps(x, values, picture.jumps)
+        for run_x, run_y in _segments(xs.tolist(), ys.tolist()):
+            figure.plot(run_x, run_y, lc=lc, marker=None if color else marker)
+        legend = [(lc, "⠤⠤⠤" if color else f"⠤{marker}⠤", label)]
+        if label == picture.output and picture.tangent is not None:
+            x0, f0, slope = picture.tangent
+            line = _clipped(f0 + slope * (x - x0), shown) if shown else f0 + slope * (x - x0)
+            for run_x, run_y in _segments(x.tolist(), line.tolist()):
+                figure.plot(run_x, run_y, lc="white", marker=None if color else "·")
+            figure.scatter([x0], [f0], lc="white", marker="o")
+            legend += [("white", "⠤⠤⠤" if color else "⠤·⠤", "tangent"),
+                       ("white", "o", f"{picture.name} = {x0:g}: slope {slope:.4g}")]
+        keys = "\n".join(f"{plotille.color(mark, fg=lc, mode='names', no_color=not color)} {text}"
+                         for lc, mark, text in legend)
+        panels.append(figure.show(legend=False) + "\n" + keys)
+    if picture.failed:
+        panels.append(f"{picture.failed} point{'s' if picture.failed > 1 else ''} failed (gaps): "
+                      f"{picture.first_error}")
+    raw(out).write("\n".join(panels) + "\n")      # plotille writes colour codes of its own
+
+
+def _clipped(values, shown: tuple[float, float]):
+    """Values beyond the visible range as gaps: they are off the picture."""
+    import numpy as np
+
+    low, high = shown
+    return np.where((values < low - 1e-9 * abs(low)) | (values > high + 1e-9 * abs(high)), np.nan, values)
 
 
 def _segments(x: list[float], y: list[float]):
@@ -217,7 +360,7 @@ def _segments(x: list[float], y: list[float]):
     run_x: list[float] = []
     run_y: list[float] = []
     for xi, yi in zip(x, y):
-        if math.isfinite(yi):
+        if math.isfinite(yi) and math.isfinite(xi):
             run_x.append(xi)
             run_y.append(yi)
         elif run_x:

@@ -251,7 +251,7 @@ class FilePoints(Points):
             if list(point) != self.columns:
                 raise AutodiffError(f"{self.source} line {number}: the keys are {clip(', '.join(point))}; "
                                     f"the first line's were {clip(', '.join(self.columns))}")
-            rows.append([self._number(point[name], number) for name in self.names])
+            rows.append([self._number(point[name], number, json.dumps) for name in self.names])
         return list(np.array(rows, dtype=float).reshape(len(rows), len(self.names)).T)
 
     def _json_point(self, number: int, line: str) -> dict:
@@ -269,15 +269,16 @@ class FilePoints(Points):
             return {**row["inputs"], **{key: value for key, value in row.items() if key != "inputs"}}
         return row
 
-    def _number(self, value, number: int) -> float:
+    def _number(self, value, number: int, written: Callable = repr) -> float:
+        """A cell (CSV text, or a JSON value shown as JSON) as a finite float."""
         try:
             if isinstance(value, bool):
                 raise ValueError
             result = float(value)
         except (TypeError, ValueError, OverflowError):
-            raise AutodiffError(f"{self.source} line {number}: {clip(repr(value))} is not a number") from None
+            raise AutodiffError(f"{self.source} line {number}: {clip(written(value))} is not a number") from None
         if not math.isfinite(result):
-            raise AutodiffError(f"{self.source} line {number}: {clip(repr(value))} is not a finite number")
+            raise AutodiffError(f"{self.source} line {number}: {clip(written(value))} is not a finite number")
         return result
 
 

@@ -68,7 +68,8 @@ def write_table(program: Program, out: TextIO, *, precision: int = 4, limit: int
         rows.insert(len(rows) - 1, f"… {left_out} rows not shown" + (f" ({cut_hint})" if cut_hint else ""))
         styles.insert(len(styles) - 1, None)
     write_grid(out, COLUMNS, rows, numeric=NUMERIC, rich=rich and len(rows) <= RICH_ROW_LIMIT,
-               title=f"{program.label(program.output)} and its gradients", styles=styles)
+               title=f"{program.label(program.output)} and its gradients", styles=styles,
+               optional=("inputs", "op"))
     out.write(f"{program.label(program.output)} = {format_number(program.value, precision)}\n")
 
 
@@ -77,15 +78,25 @@ ROLE_STYLES = {"input": "bold cyan", "const": "dim"}
 
 def write_grid(out: TextIO, columns: Sequence[str], rows: Sequence[tuple[str, ...] | str], *,
                numeric: Collection[str] = (), rich: bool = False, title: str | None = None,
-               styles: Sequence[str | None] | None = None) -> None:
+               styles: Sequence[str | None] | None = None, optional: Sequence[str] = ()) -> None:
     """A table of strings; a row that is one string is a note across the table.
 
-    Rich draws it for a terminal; otherwise it is aligned plain text with no
-    colour codes, cheap enough for a million rows.  A number is never cut:
-    in a terminal too narrow for the numbers, the table is plain text too.
+    Rich draws it for a terminal, folding text columns to fit its width and,
+    if that is not enough, leaving out the `optional` columns (in that order);
+    otherwise it is aligned plain text with no colour codes, cheap enough for a
+    million rows.  A number is never cut: in a terminal too narrow for the
+    numbers even then, the table is plain text too.
     """
-    if rich and _write_rich_grid(out, columns, rows, numeric, title, styles):
-        return
+    if rich:
+        shown = list(columns)
+        for dropped in [None, *optional]:
+            if dropped is not None and dropped in shown:
+                keep = [i for i, name in enumerate(shown) if name != dropped]
+                shown = [shown[i] for i in keep]
+                rows = [row if isinstance(row, str) else tuple(row[i] for i in keep) for row in rows]
+            if _write_rich_grid(out, shown, rows, numeric, title, styles):
+                return
+        columns = shown if len(shown) == len(columns) else columns
     widths = [len(c) for c in columns]
     for row in rows:
         if not isinstance(row, str):
@@ -140,12 +151,29 @@ def _write_rich_grid(out: TextIO, columns: Sequence[str], rows: Sequence[tuple[s
     return True
 
 
-def write_hessian(hessian: dict[str, dict[str, float]], out: TextIO, *, precision: int = 4,
-                  rich: bool = False) -> None:
-    """The second derivatives as a square table: row a, column b is d² output / da db."""
+def write_hessian(hessian: dict[str, dict[str, float | None]], out: TextIO, *, output: str = "out",
+                  precision: int = 4, rich: bool = False, width: int | None = None) -> None:
+    """The second derivatives as a square table: row a, column b is d² output / da db.  A table
+    wider than `width` (a terminal's) is folded into blocks of columns, as NumPy prints a wide
+    array."""
     names = list(hessian)
-    rows = [(a, *(format_number(hessian[a][b], precision) for b in names)) for a in names]
-    write_grid(out, ("d²/da db", *names), rows, numeric=set(names), rich=rich, title="the second derivatives")
+    cells = {a: [format_number(hessian[a][b], precision) for b in names] for a in names}
+    label = f"d²{output}/d·d·"
+    first = max([len(label), *map(len, names)])
+    column = [max(len(b), *(len(cells[a][j]) for a in names)) for j, b in enumerate(names)]
+    blocks, start = [], 0
+    while start < len(names):
+        end, used = start, first + 4 * (rich + 1)
+        while end < len(names) and (width is None or end == start or used + column[end] + 3 <= width):
+            used += column[end] + 3
+            end += 1
+        blocks.append((start, end))
+        start = end
+    for start, end in blocks:
+        shown = names[start:end]
+        title = "the second derivatives" + (f", columns {start + 1}-{end} of {len(names)}" if len(blocks) > 1 else "")
+        rows = [(a, *cells[a][start:end]) for a in names]
+        write_grid(out, (label, *shown), rows, numeric=set(shown), rich=rich, title=title)
 
 
 @contextmanager

@@ -45,7 +45,18 @@ def test_limit_and_summary():
     out = io.StringIO()
     write_explanation(evaluate("x = 1\n" + " + ".join(["x"] * 50)), out, limit=10)
     lines = out.getvalue().splitlines()
-    assert len(lines) == 12 and "more lines" in lines[-2] and "the inputs' gradients: x = 50" in lines[-1]
+    assert lines[0] == "# short names for the unnamed nodes:" and lines[11] == "… 39 more short names"
+    chain = lines[12:]
+    assert len(chain) == 12 and chain[0] == "dout/dout = 1" and "more lines" in chain[-2]
+    assert "the inputs' gradients: x = 50" in chain[-1]
+
+
+def test_the_cap_counts_chain_rule_lines_not_the_legend(run):
+    lines = run("explain", "tanh(x1*w1 + x2*w2 + b)", "-s", "x1=2", "-s", "x2=0", "-s", "w1=-3", "-s", "w2=1",
+                "-s", "b=6.88", "--rows", "3").stdout.splitlines()
+    assert lines[:5] == ["# short names for the unnamed nodes:", "t1 = x1*w1", "t2 = x2*w2",
+                         "t3 = t1 + t2   # x1*w1 + x2*w2", "… 2 more short names"]
+    assert lines[5] == "dout/dout = 1" and lines[6].startswith("dout/dt4 = ") and len(lines) == 5 + 3 + 2
 
 
 def test_explain_json(run):

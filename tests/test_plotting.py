@@ -5,11 +5,12 @@ import pty
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import sympy
 
 from autodiff_cli.parsing import parse
-from autodiff_cli.plotting import curves, surface
+from autodiff_cli.plotting import broken_at_jumps, curves, surface, visible_range
 from autodiff_cli.sweeping import parse_axis
 
 LECTURE_F = "3*x**2 - 4*x + 5"
@@ -80,10 +81,64 @@ def test_the_text_plot_has_the_curves_and_the_legend(run):
     result = run("plot", "relu(x)", "--over", "x=-2:2", "--set", "x=1")
     assert result.exit_code == 0
     assert "relu" not in result.stderr
-    for text in ("(x)", "f", "df/dx", "tangent: slope 1", "x = 1"):
+    for text in ("(x)", "(f)", "(df/dx)", "x = 1: slope 1", "⠤⠤⠤ f", "⠤•⠤ df/dx"):
         assert text in result.stdout
     assert any("\u2800" < ch <= "\u28ff" for ch in result.stdout)        # braille dots
     assert "\x1b[" not in result.stdout                                    # no colour when piped
+    assert "Label" not in result.stdout and "0.2500000" not in result.stdout  # real names, tidy ticks
+
+
+def test_order_0_is_the_output_alone_as_the_lecture_plots_it():
+    picture = curves(parse(LECTURE_F), parse_axis("x=-5:5:step=0.25"), order=0)
+    assert list(picture.curves) == ["f"]
+    assert picture.x.tolist() == np.arange(-5, 5, 0.25).tolist()
+
+
+def test_ranges_take_steps_and_expressions_as_numpy_does():
+    assert parse_axis("x=-5:5:step=0.1").values().tolist() == np.arange(-5, 5, 0.1).tolist()
+    assert parse_axis("x=0:2*pi:50").values().tolist() == np.linspace(0, 2 * math.pi, 50).tolist()
+    assert parse_axis("x=-pi:pi:1e3").count == 1000
+
+
+def test_a_kink_is_a_jump_and_a_continuous_curve_stays_whole():
+    picture = curves(parse("relu(x)"), parse_axis("x=-2:2:41"))
+    assert picture.jumps == [0.0]
+    xs, slope = broken_at_jumps(picture.x, picture.curves["df/dx"], picture.jumps)
+    gap = int(np.flatnonzero(np.isnan(slope))[0])
+    assert (xs[gap - 1], slope[gap - 1], xs[gap + 1], slope[gap + 1]) == (0.0, 0.0, 0.0, 1.0)
+    xs, value = broken_at_jumps(picture.x, picture.curves["f"], picture.jumps)
+    assert not np.isnan(value).any()                # relu itself does not jump: no break
+
+
+def test_a_singularity_does_not_squash_the_curve():
+    picture = curves(parse("1/x"), parse_axis("x=-1:1:200"))
+    low, high = visible_range(picture.curves["f"])
+    assert -50 < low < -5 and 5 < high < 50         # the bulk, not the spikes of ±200 next to 0
+    assert visible_range(curves(parse("x**2"), parse_axis("x=-5:5"), order=0).curves["f"]) == (0.0, 25.0)
+
+
+def test_each_curve_has_its_own_axes_and_failures_are_noted_in_the_picture(run, tmp_path):
+    result = run("plot", "log(x)", "--over", "x=-1:3:9", "--order", "2", "-o", tmp_path / "p.svg")
+    assert result.exit_code == 0 and "3 points failed" in result.stderr
+    svg = (tmp_path / "p.svg").read_text()
+    assert svg.count('id="axes_') == 3 and "3 points failed (gaps)" in svg
+    assert "warning" not in result.stderr.lower()
+
+
+def test_every_point_failing_is_an_error(run, tmp_path):
+    result = run("plot", "log(x)", "--over", "x=-2:-1", "-o", tmp_path / "a.png")
+    assert result.exit_code == 2 and "every point of x = -2..-1 fails" in result.stderr
+    assert "log needs a positive number" in result.stderr and not (tmp_path / "a.png").exists()
+
+
+def test_a_tangent_outside_the_range_widens_it(run, tmp_path):
+    result = run("plot", "x**2", "--over", "x=0:1", "--set", "x=3", "-o", tmp_path / "t.svg")
+    assert result.exit_code == 0 and "x = 3 lies outside 0..1: the range is widened" in result.stderr
+
+
+def test_a_range_too_large_to_draw_is_refused(run):
+    result = run("plot", "x", "--over", "x=1e308:-2")
+    assert result.exit_code == 2 and "too large to draw" in result.stderr
 
 
 def test_the_text_plot_in_a_real_terminal_is_in_colour():

@@ -146,7 +146,7 @@ def test_points_from_csv_and_json_lines():
     ("x\nnan\n", "line 2: 'nan' is not a finite number"),
     ("x,y\n1\n", "line 2: 1 values for 2 columns"),
     ('{"x": 1}\n{"y": 2}\n', "line 2: the keys are y"),
-    ('{"x": true}\n', "line 1: True is not a number"),
+    ('{"x": true}\n', "line 1: true is not a number"),
     ('{"x": 1}\nnope\n', "line 2: not JSON"),
     ("", "empty"),
 ])
