@@ -266,3 +266,9 @@ def test_latex_is_balanced_and_compiles_where_latex_is_installed(run, tmp_path):
         done = subprocess.run(["pdflatex", "-interaction=nonstopmode", document.name], cwd=tmp_path,
                               capture_output=True, timeout=120)
         assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_a_hessian_row_whose_gradient_is_an_input_starts_from_zero():
+    """d(x*y)/dy is x itself: its row's backward pass reaches no other input, which must read 0."""
+    prog = evaluate("x*y", x=2, y=3)
+    assert hessian(prog) == {"x": {"x": 0.0, "y": 1.0}, "y": {"x": 1.0, "y": 0.0}}
