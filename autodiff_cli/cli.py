@@ -753,8 +753,11 @@ def diff_command(program, source_file, assignments, output_name, wrt, order, as_
                    "DOT text is always written.")
 @click.option("--backend", type=click.Choice(["auto", "dot", "pygraphviz"]), default="auto", show_default=True,
               help="The renderer: auto uses Graphviz's dot when on PATH, else pygraphviz.")
+@click.option("--upto", type=click.IntRange(0, None), default=None, metavar="K",
+              help="The gradients after the first K chain-rule steps of explain (one per edge, from the "
+                   "output back): the ones not reached yet are empty.")
 def graph_command(program, source_file, assignments, output_name, path, fmt, precision, rankdir, no_grad,
-                  max_nodes, backend):
+                  max_nodes, backend, upto):
     """Draw the graph as the lecture's draw_dot does: a record { label | data | grad } per value
     and an ellipse per operation, after the backward pass.
 
@@ -768,27 +771,37 @@ def graph_command(program, source_file, assignments, output_name, path, fmt, pre
     recomputed as you move them; click a value for its chain-rule lines and
     its paths to the output; "step" nudges the inputs along the gradient.
     """
-    from .drawing import BINARY, check_layout_size, output_format, write_picture
+    from .drawing import BINARY, SLOW_LAYOUT_SECONDS, check_layout_size, output_format, write_picture
     from .output import check_writable, is_stdout, write_bytes
 
     fmt = output_format(None if is_stdout(path) else path, fmt)
     if is_stdout(path) and fmt in BINARY and sys.stdout.isatty():
         raise AutodiffError(f"{fmt.upper()} is binary: it would garble the terminal",
                             hint=f"write it to a file with -o graph.{fmt}, or redirect: ... > graph.{fmt}")
-    if fmt == "html" and no_grad:
-        raise AutodiffError("the live page shows the gradients: leave out --no-grad")
+    if fmt == "html" and (no_grad or upto is not None):
+        raise AutodiffError("the live page shows the gradients and replays the backward pass itself: "
+                            "leave out --no-grad and --upto")
+    if no_grad and upto is not None:
+        raise AutodiffError("--upto shows the gradients filling in: leave out --no-grad")
     check_writable(path)
     prog = load_program(program, source_file, assignments, output_name).run()
     if fmt != "dot":
-        warning = check_layout_size(prog, max_nodes)
-        if warning:
-            click.echo(f"warning: {warning}", err=True)
+        seconds = check_layout_size(prog, max_nodes)
+        if seconds > SLOW_LAYOUT_SECONDS:
+            click.echo(f"warning: laying out {len(prog.nodes):,} nodes will take about {seconds:.0f} s; "
+                       "-o graph.dot writes the DOT text at once, --max-nodes refuses graphs this large", err=True)
     if fmt == "html":
         from .page import live_page
 
         write_bytes(live_page(prog, precision=precision, rankdir=rankdir, backend=backend).encode("utf-8"), path)
         return
-    write_picture(prog, path, fmt, backend=backend, precision=precision, rankdir=rankdir, grad=not no_grad)
+    grads = None
+    if upto is not None:
+        from .explaining import gradients_after
+
+        grads = gradients_after(prog, upto)
+    write_picture(prog, path, fmt, backend=backend, precision=precision, rankdir=rankdir, grad=not no_grad,
+                  grads=grads)
 
 
 PLOT_POINTS = 201

@@ -32,8 +32,18 @@ RENDERED = ("svg", "png", "pdf")
 PAGE = ("html", "htm")
 BINARY = ("png", "pdf")
 TEXT = ("dot", "gv")
-SLOW_LAYOUT = 2_000         # nodes; above this, warn that layout will be slow
 MAX_LAYOUT = 20_000         # nodes; above this, refuse to lay out (Graphviz would take minutes)
+# Layout work: Graphviz's nodes plus the virtual nodes it threads along every edge that spans
+# several ranks (an input shared by fifty neurons makes thousands).  dot's own ranking and
+# positioning (network simplex) and spline routing grow much faster than that count: up to
+# FULL_QUALITY_WORK the picture gets dot's defaults; beyond, network simplex is capped (nslimit,
+# nslimit1: iterations per node) and crossing minimisation cut short (mclimit); beyond
+# STRAIGHT_EDGES_WORK, edges are straight lines.  Measured in bench/layout.py (README).
+FULL_QUALITY_WORK = 6_000
+STRAIGHT_EDGES_WORK = 20_000
+FAST_LAYOUT = {"nslimit": "0.05", "nslimit1": "1", "mclimit": "0.05"}
+WORK_PER_SECOND = 30_000    # with the fast settings, on the machine the README's numbers come from
+SLOW_LAYOUT_SECONDS = 10
 BACKENDS = {"auto": "Graphviz's dot or pygraphviz", "dot": "Graphviz's dot", "pygraphviz": "pygraphviz"}
 INSTALL_HINTS = {
     "dot": "install Graphviz, which provides dot (apt-get install graphviz, brew install graphviz, ...)",
@@ -65,16 +75,39 @@ class GraphTooLargeError(AutodiffError):
         self.limit = limit
 
 
-def check_layout_size(program: Program, limit: int | None = None) -> str | None:
-    """Refuse a graph too large to lay out (over `limit`, by default MAX_LAYOUT nodes); a warning
-    to show for one that will be slow, else None."""
+def check_layout_size(program: Program, limit: int | None = None) -> float:
+    """Refuse a graph too large to lay out (over `limit`, by default MAX_LAYOUT nodes); else the
+    layout's estimated seconds (a caller warns when that is long)."""
     limit = limit or MAX_LAYOUT
     size = len(program.nodes)
     if size > limit:
         raise GraphTooLargeError(size, limit)
-    if size > SLOW_LAYOUT:
-        return f"laying out {size} nodes may take a while; SVG is the fastest format"
-    return None
+    return layout_seconds(layout_work(program))
+
+
+def layout_work(program: Program) -> int:
+    """Graphviz's nodes (a record per value, an ellipse per op) plus the virtual nodes of edges
+    that span ranks, with ranks as dot assigns them: an input at 0, an op one past its latest
+    operand, its value one past the op."""
+    rank = [0] * len(program.nodes)
+    work = len(program.nodes)
+    for node in program.nodes:
+        if node.inputs:
+            op_rank = max(rank[x.index] for x in node.inputs) + 1
+            rank[node.index] = op_rank + 1
+            work += 1 + sum(op_rank - rank[x.index] - 1 for x in node.inputs)
+    return work
+
+
+def layout_attributes(work: int) -> dict[str, str]:
+    """The graph attributes that keep a layout of this much work to seconds (none for a small one)."""
+    if work <= FULL_QUALITY_WORK:
+        return {}
+    return {**FAST_LAYOUT, **({"splines": "line"} if work > STRAIGHT_EDGES_WORK else {})}
+
+
+def layout_seconds(work: int) -> float:
+    return 0.0 if work <= FULL_QUALITY_WORK else work / WORK_PER_SECOND
 
 
 class Picture:
@@ -110,18 +143,21 @@ def role(program: Program, node) -> str:
     return "const" if node.op is ops.CONST else "value"
 
 
-def digraph(program: Program, *, precision: int = 4, rankdir: str = "LR", grad: bool = True) -> graphviz.Digraph:
-    """The picture as a `graphviz.Digraph` (shown inline in a notebook, like `draw_dot(L)`)."""
+def digraph(program: Program, *, precision: int = 4, rankdir: str = "LR", grad: bool = True,
+            grads: list[float | None | bool] | None = None) -> graphviz.Digraph:
+    """The picture as a `graphviz.Digraph` (shown inline in a notebook, like `draw_dot(L)`).
+    `grads` replaces the nodes' gradients (False: not reached yet, shown empty)."""
     import graphviz
 
-    dot = graphviz.Digraph("autodiff", graph_attr={"rankdir": rankdir},
+    dot = graphviz.Digraph("autodiff", graph_attr={"rankdir": rankdir, **layout_attributes(layout_work(program))},
                            node_attr={"fontname": "Helvetica", "fontsize": "11"},
                            edge_attr={"arrowsize": "0.7"})
     for node in program.nodes:
         i = node.index
         fields = [record_escape(program.label(node)), f"data {format_number(node.data, precision)}"]
         if grad:
-            fields.append(f"grad {format_number(node.grad, precision)}")
+            shown = node.grad if grads is None else grads[i]
+            fields.append("grad " + ("" if shown is False else format_number(shown, precision)))
         dot.node(f"v{i}", graphviz.nohtml("{ " + " | ".join(fields) + " }"), shape="record",
                  **STYLES[role(program, node)])
         if node.inputs:

@@ -33,6 +33,7 @@ class Step:
     upstream: float | None  # d output / d parent
     shared: bool            # the node feeds more than one edge, so its gradient is a sum
     position: int = 0       # which of the parent's inputs the node is (0 or 1; `a + a` has both)
+    lesson: str = ""        # what the op does to the gradient, on the first edge of an op that teaches it
 
     @property
     def contribution(self) -> float | None:
@@ -40,9 +41,16 @@ class Step:
             return None
         return self.upstream * self.local
 
+    @property
+    def shown_rule(self) -> str:
+        """The rule as a chain-rule line shows it: in parentheses unless it is a name or a number."""
+        rule = self.local_text
+        return rule if NAME.fullmatch(rule) or _NUMBER.fullmatch(rule) or rule.startswith("(") else f"({rule})"
+
 
 def backward_steps(program: Program, names: list[str] | None = None) -> Iterator[Step | Value]:
-    """The backward pass as steps; a bare `Value` marks where a shared node's contributions are summed.
+    """The backward pass as steps, in explain's order; a bare `Value` marks where a shared node's
+    contributions are summed.  The live page replays the same sequence.
 
     `names` are the formulas' names of the nodes (by default `naming.symbols`).
     Expects a program that has been run.
@@ -53,6 +61,7 @@ def backward_steps(program: Program, names: list[str] | None = None) -> Iterator
     for node in program.nodes:
         for x in node.inputs:
             edges[x.index] += 1
+    taught: set[str] = set()
     for parent in reversed(program.nodes):
         if edges[parent.index] > 1:
             yield parent
@@ -60,7 +69,32 @@ def backward_steps(program: Program, names: list[str] | None = None) -> Iterator
             continue
         for i, (x, local) in enumerate(zip(parent.inputs, local_derivatives(parent))):
             text = render(local_derivative(parent, i, refs))      # the rule, as diff writes it for this node
-            yield Step(x, parent, text, local, parent.grad, edges[x.index] > 1, i)
+            lesson = parent.op.lesson
+            yield Step(x, parent, text, local, parent.grad, edges[x.index] > 1, i,
+                       "" if lesson in taught else lesson)
+            taught.add(lesson)
+
+
+def gradients_after(program: Program, edges: int) -> list[float | None | bool]:
+    """Each node's gradient after the first `edges` edges of the backward pass, in explain's order:
+    the output's 1 to start with, partial sums where a shared node has had some of its edges, and
+    False where no edge has reached a node yet (the lecture's half-filled pictures).  Expects a
+    program that has been run."""
+    grads: list[float | None | bool] = [False] * len(program.nodes)
+    grads[program.output.index] = 1.0
+    done = 0
+    for step in backward_steps(program):
+        if isinstance(step, Value):
+            continue
+        if done == edges:
+            break
+        before, contribution = grads[step.node.index], step.contribution
+        if before is None or contribution is None:
+            grads[step.node.index] = None
+        else:
+            grads[step.node.index] = contribution if before is False else before + contribution
+        done += 1
+    return grads
 
 
 def number(x: float | None, precision: int = 6) -> str:
@@ -91,7 +125,6 @@ def chain_rule_lines(program: Program, precision: int = 6) -> Iterator[str]:
         return number(x, precision)
 
     yield f"{d(program.output)} = 1"
-    taught: set[str] = set()
     contributions: dict[int, list[float | None]] = {}
     for item in backward_steps(program, names):
         if isinstance(item, Value):
@@ -104,15 +137,10 @@ def chain_rule_lines(program: Program, precision: int = 6) -> Iterator[str]:
         local = num(step.local)
         middle = f"{num(step.upstream)} * {local}"
         if step.local_text != local:
-            rule = step.local_text
-            if not (NAME.fullmatch(rule) or _NUMBER.fullmatch(rule) or rule.startswith("(")):
-                rule = f"({rule})"
-            middle = f"{num(step.upstream)} * {rule} = {middle}"
+            middle = f"{num(step.upstream)} * {step.shown_rule} = {middle}"
         line = f"{d(step.node)} {'+=' if step.shared else '='} {chain} = {middle} = {num(step.contribution)}"
-        lesson = step.parent.op.lesson
-        if lesson not in taught:
-            taught.add(lesson)
-            line += f"   # {lesson}"
+        if step.lesson:
+            line += f"   # {step.lesson}"
         if step.shared:
             contributions.setdefault(step.node.index, []).append(step.contribution)
         yield line

@@ -33,61 +33,144 @@ from .rules import local_derivative, node_refs
 ENGINE_SCRIPTS = ("numbers.js", "engine.js")     # in autodiff_cli/web, in this order; then page.js
 
 SLIDER_SPAN = 2.0       # a slider runs over value ± SLIDER_SPAN·max(1, |value|), widened in the page at will
-
-STYLE = """
-body { font-family: Helvetica, Arial, sans-serif; margin: 1em; color: #222; }
-#output { font-size: 2.2em; margin: 0.2em 0 0.5em; }
-#controls { display: grid; grid-template-columns: max-content 5em 1fr 5em 7em max-content; gap: 0.3em 0.6em;
-            align-items: center; max-width: 60em; }
-#controls input[type=number] { width: 100%; }
-#stepper { margin: 0.8em 0; }
-#message { color: #b00020; font-weight: bold; margin: 0.5em 0; }
-#chain { background: #f4f4f4; padding: 0.6em; white-space: pre; font-family: monospace; }
-#graph svg { max-width: 100%; height: auto; }
-g.node[data-group^="v"] { cursor: pointer; }
-g.onpath polygon, g.onpath ellipse, g.onpath path { stroke: #e67e00; stroke-width: 2.5; }
-g.failed polygon { fill: #ffd6d6; stroke: #b00020; stroke-width: 3; }
-.name { font-weight: bold; }
-"""
+GROUPED = 12            # with more inputs than this, inputs sharing a name prefix (w0_*) are grouped
+EXPLAIN_PRECISION = 6   # significant digits of the chain-rule lines, as explain's default
+_PREFIX = re.compile(r"^([^\W\d_]+\d*)_")
 
 
 def live_page(program: Program, *, precision: int = 4, rankdir: str = "LR", backend: str = "auto",
               title: str | None = None) -> str:
-    """The page for a program that has been run: picture, sliders, and the script that keeps them live."""
+    """The page for a program that has been run: the graph first (zoom and pan), the inputs in a
+    side panel, backprop to watch edge by edge, and training with a loss curve."""
     svg = render(digraph(program, precision=precision, rankdir=rankdir).source, "svg", backend).decode("utf-8")
     model = page_model(program, precision)
-    output = model["outputName"]
-    heading = html.escape(title or program.text.strip() or output)
+    output = html.escape(model["outputName"])
+    heading = html.escape(title or model["outputName"])
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-        f"<title>autodiff: {heading}</title>", f"<style>{STYLE}</style>", "</head>", "<body>",
-        f"<h1 style=\"font-size:1.1em;font-family:monospace\">{heading}</h1>",
-        f'<div id="output"><span class="name">{html.escape(output)}</span> = '
-        f'<span data-output>{format_number(program.value, precision)}</span></div>',
-        '<div id="message" hidden></div>',
-        _controls(program, precision),
-        '<div id="stepper"><button id="step" type="button">step</button> '
-        '<label>lr <input id="lr" type="number" step="any" value="0.01" style="width:6em"></label> '
-        '<label><input id="minimize" type="checkbox"> minimise</label> '
-        "<small>(every input not frozen: data += lr · grad, or -= when minimising)</small></div>",
-        f'<div id="graph">{annotate(svg)}</div>',
-        '<pre id="chain" hidden></pre>',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>autodiff: {heading}</title>", f"<style>{web_script('page.css')}</style>", "</head>", "<body>",
+        '<header id="top">',
+        f'<h1><span class="name">{output}</span> = <output id="value" data-output aria-live="polite" '
+        f'aria-label="{output}">{format_number(program.value, precision)}</output></h1>',
+        _program_text(program),
+        "</header>",
+        '<div id="message" role="status" aria-live="assertive"></div>',
+        '<main id="layout">',
+        '<section id="graph-pane" aria-label="the graph">',
+        '<div id="zoom" role="toolbar" aria-label="zoom">'
+        '<button type="button" data-action="fit" aria-label="fit the graph to the screen">fit</button>'
+        '<button type="button" data-action="zoom-in" aria-label="zoom in">+</button>'
+        '<button type="button" data-action="zoom-out" aria-label="zoom out">−</button></div>',
+        '<div id="viewport" tabindex="0" aria-label="the graph: drag or arrow keys to pan, wheel or + and - to '
+        'zoom, 0 to fit; Tab to a value and Enter for its chain rule">',
+        annotate(svg), "</div>", "</section>",
+        '<aside id="side">',
+        _inputs_panel(program),
+        '<section id="explain" aria-label="chain rule" aria-live="polite"><h2>chain rule</h2>'
+        '<p class="hint">Click a value (or Tab to it and press Enter) for its chain-rule lines.</p>'
+        '<pre id="chain"></pre></section>',
+        "</aside>", "</main>",
+        '<footer id="controls">',
+        '<section id="backward" aria-label="backprop, edge by edge"><h2>backward</h2><div class="buttons">'
+        '<button type="button" data-action="backward-start" aria-label="back to the start">|◀</button>'
+        '<button type="button" data-action="backward-prev" aria-label="previous edge">◀</button>'
+        '<button type="button" data-action="backward-next" aria-label="next edge">▶</button>'
+        '<button type="button" data-action="backward-end" aria-label="every edge">▶|</button>'
+        '<button type="button" data-action="backward-play" aria-label="play">play</button>'
+        '<label>speed <input id="speed" type="range" min="1" max="20" value="4" aria-label="edges per second">'
+        "</label></div>"
+        '<output id="step-line" aria-live="polite"></output></section>',
+        '<section id="train" aria-label="training"><h2>train</h2><div class="buttons">'
+        '<label>lr <input id="lr" type="text" inputmode="decimal" value="0.01" aria-label="learning rate" '
+        'size="7"></label>'
+        '<label><input id="minimize" type="checkbox"> minimise</label>'
+        '<label>steps <input id="steps" type="text" inputmode="numeric" value="100" aria-label="steps to run" '
+        'size="5"></label>'
+        '<button type="button" data-action="step" id="step">step</button>'
+        '<button type="button" data-action="run">run</button>'
+        '<button type="button" data-action="stop">stop</button>'
+        '<button type="button" data-action="reset">reset</button></div>'
+        '<figure id="loss" aria-label="the output after each step">'
+        '<svg viewBox="0 0 200 60" preserveAspectRatio="none" role="img" aria-label="loss curve">'
+        '<polyline id="loss-line" fill="none" stroke="#1f6feb" stroke-width="1.5" vector-effect="non-scaling-stroke" '
+        'points=""/></svg>'
+        '<figcaption>step <span id="loss-step">0</span>: <span data-loss aria-live="polite">'
+        f"{format_number(program.value, precision)}</span></figcaption></figure></section>",
+        "</footer>",
         "<script>",
         engine_script(program, model),
         web_script("page.js"),
         "</script>", "</body>", "</html>", ""])
 
 
+def _program_text(program: Program) -> str:
+    """The program behind a toggle, a statement per line."""
+    lines = []
+    for line in program.text.strip().splitlines():
+        code, hash_, comment = line.partition("#")
+        statements = [part.strip() for part in code.split(";") if part.strip()]
+        lines += statements[:-1] + [f"{statements[-1]}  #{comment}" if statements and hash_ else
+                                    (statements[-1] if statements else f"#{comment}")]
+    text = "\n".join(lines) if lines else "(built in Python)"
+    return f'<details id="program"><summary>program</summary><pre>{html.escape(text)}</pre></details>'
+
+
+def _inputs_panel(program: Program) -> str:
+    """A row per input (slider, value box, range, frozen), in groups by name prefix when many."""
+    groups: dict[str, list[str]] = {}
+    for name in program.inputs:
+        prefix = _PREFIX.match(name)
+        key = f"{prefix.group(1)}_*" if prefix and len(program.inputs) > GROUPED else ""
+        groups.setdefault(key, []).append(name)
+    parts = ['<section id="inputs" aria-label="inputs"><h2>inputs</h2>',
+             '<input id="filter" type="search" placeholder="filter inputs" aria-label="filter inputs">']
+    for key, names in groups.items():
+        rows = "".join(_input_row(name, program.inputs[name].data) for name in names)
+        if key and len(names) > 1:
+            parts.append(f'<details class="group" data-group-name="{html.escape(key)}"><summary>'
+                         f"{html.escape(key)} ({len(names)})</summary>{rows}</details>")
+        else:
+            parts.append(rows)
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _input_row(name: str, value: float) -> str:
+    span = SLIDER_SPAN * max(1.0, abs(value))
+    low, high = value - span, value + span
+    n = html.escape(name, quote=True)
+    return (f'<div class="input" data-row="{n}"><span class="name">{n}</span>'
+            f'<input type="range" step="any" min="{low!r}" max="{high!r}" value="{value!r}" data-input="{n}" '
+            f'aria-label="{n}">'
+            f'<input type="text" inputmode="decimal" value="{value!r}" data-input-box="{n}" aria-label="{n} value" '
+            f'size="9">'
+            f'<span class="range"><input type="text" inputmode="decimal" value="{low!r}" data-range="{n}" '
+            f'data-end="min" aria-label="{n} from" size="6"> to '
+            f'<input type="text" inputmode="decimal" value="{high!r}" data-range="{n}" data-end="max" '
+            f'aria-label="{n} to" size="6"></span>'
+            f'<label><input type="checkbox" data-freeze="{n}" aria-label="keep {n} fixed"> fixed</label></div>')
+
+
 def page_model(program: Program, precision: int) -> dict:
-    """What the page's script needs: the engine's model, the names, and the chain-rule lines of
-    `explain` (in symbols; the page adds the numbers)."""
+    """What the page's script needs: the engine's model, the names (and the legend of short
+    names, as explain prints it), and explain's backward pass as a sequence of steps (in
+    symbols; the page adds the numbers, as explain does)."""
+    from .explaining import legend_lines
+
     names = symbols(program)
-    chain: list[list] = [[] for _ in program.nodes]
-    for step in backward_steps(program, names):
-        if isinstance(step, Step):
-            chain[step.node.index].append([step.parent.index, step.position, step.local_text])
     return {**engine_model(program), "outputName": program.output_label, "outputSymbol": output_symbol(program),
-            "symbols": names, "chain": chain, "precision": precision}
+            "symbols": names, "legend": legend_lines(program), "steps": explain_steps(program, names),
+            "precision": precision, "explainPrecision": EXPLAIN_PRECISION,
+            "start": {name: node.data for name, node in program.inputs.items()}}
+
+
+def explain_steps(program: Program, names: list[str]) -> list[list]:
+    """explain's backward pass: for each edge [node, parent, position, rule, rule as shown, lesson
+    (the first time it is taught), shared]; for each shared node, when its contributions are
+    summed, [node] alone."""
+    return [[item.node.index, item.parent.index, item.position, item.local_text, item.shown_rule, item.lesson,
+             item.shared] if isinstance(item, Step) else [item.index] for item in backward_steps(program, names)]
 
 
 def engine_model(program: Program) -> dict:
@@ -171,25 +254,6 @@ def locals_script(program: Program) -> str:
         parts = [render_expression(local_derivative(node, k, refs), JAVASCRIPT) for k in range(len(node.inputs))]
         entries.append(f"(d) => [{', '.join(parts)}]")
     return "const LOCALS = [\n  " + ",\n  ".join(entries) + "\n];"
-
-
-def _controls(program: Program, precision: int) -> str:
-    rows = ['<div id="controls"><b>input</b><b>from</b><b></b><b>to</b><b>value</b><b>frozen</b>']
-    for name, node in program.inputs.items():
-        value = node.data
-        span = SLIDER_SPAN * max(1.0, abs(value))
-        low, high = value - span, value + span
-        n = html.escape(name, quote=True)
-        rows.append(
-            f'<label class="name" for="slider-{n}">{n}</label>'
-            f'<input type="number" step="any" data-range="{n}" data-end="min" value="{low!r}">'
-            f'<input id="slider-{n}" type="range" step="any" min="{low!r}" max="{high!r}" value="{value!r}" '
-            f'data-input="{n}">'
-            f'<input type="number" step="any" data-range="{n}" data-end="max" value="{high!r}">'
-            f'<input type="number" step="any" value="{value!r}" data-input-box="{n}">'
-            f'<input type="checkbox" data-freeze="{n}" title="keep {n} fixed when stepping">')
-    rows.append("</div>")
-    return "\n".join(rows)
 
 
 _NODE_GROUP = re.compile(r'<g id="node\d+" class="node">\s*<title>((?:v|op)(\d+))</title>(.*?)</g>', re.S)

@@ -157,3 +157,35 @@ def js_engine(browser):
 
     yield run_all
     page.close()
+
+
+LECTURE_ROWS = ([2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0])
+LECTURE_TARGETS = (1.0, -1.0, -1.0, 1.0)
+
+
+def mlp_program(sizes=(3, 4, 4, 1), seed=1, rows=LECTURE_ROWS, targets=LECTURE_TARGETS) -> str:
+    """The lecture's next example as one program: an MLP (tanh neurons, weights drawn as the lecture
+    draws them) on four rows, with the summed squared loss as the output (41 weights, 400 nodes)."""
+    rng = random.Random(seed)
+    lines, layers, fan_in = [], [], sizes[0]
+    for layer, width in enumerate(sizes[1:]):
+        neurons = []
+        for n in range(width):
+            weights = [f"w{layer}_{n}_{i}" for i in range(fan_in)]
+            lines += [f"{w} = {rng.uniform(-1, 1)!r}" for w in weights] + [f"b{layer}_{n} = {rng.uniform(-1, 1)!r}"]
+            neurons.append((weights, f"b{layer}_{n}"))
+        layers.append(neurons)
+        fan_in = width
+    losses = []
+    for r, (xs, y) in enumerate(zip(rows, targets)):
+        previous = [f"({x!r})" for x in xs]
+        for layer, neurons in enumerate(layers):
+            current = []
+            for n, (weights, bias) in enumerate(neurons):
+                lines.append(f"h{r}_{layer}_{n} = tanh({' + '.join(f'{w}*{p}' for w, p in zip(weights, previous))}"
+                             f" + {bias})")
+                current.append(f"h{r}_{layer}_{n}")
+            previous = current
+        losses.append(f"({previous[0]} - ({y!r}))**2")
+    lines.append("loss = " + " + ".join(losses))
+    return "\n".join(lines)
