@@ -468,7 +468,7 @@ function fit() {
 
 // At first, a small graph (the lecture's) is shown with readable text even on a phone, its output
 // end in view; a larger one is shown whole.
-const READABLE = 1;
+const READABLE = 0.75;
 function initialView() {
   fit();
   const box = viewport.getBoundingClientRect();
