@@ -72,3 +72,12 @@ def test_sweep_bench_runs_at_a_tiny_size():
     assert done.returncode == 0, done.stderr
     for section in ("Compute", "Text", "Memory"):
         assert f"## {section}" in done.stdout
+
+
+@pytest.mark.slow
+def test_page_bench_runs_at_a_tiny_size(browser):
+    done = subprocess.run([sys.executable, str(BENCH / "page.py"), "--quick"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    for section in ("graph -o page.html", "a slider, input event to painted frame"):
+        assert f"## {section}" in done.stdout

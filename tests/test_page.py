@@ -359,3 +359,28 @@ def test_live_in_a_notebook_is_a_frame_holding_the_page():
 def test_graph_html_is_refused_over_the_node_limit(run, tmp_path):
     result = run("graph", "x = 1\n" + " + ".join(["x"] * 30), "--max-nodes", "10", "-o", tmp_path / "p.html")
     assert result.exit_code == 2 and not (tmp_path / "p.html").exists()
+
+
+def test_a_large_graph_keeps_the_values_in_view_up_to_date(open_page):
+    """Past 300 nodes the page repaints only readable values in view; zooming in brings the rest
+    up to date, and window.autodiffState holds every number all along."""
+    page = open_page(mlp_program())
+    page.locator('[data-input="w0_0_0"]').evaluate("el => { el.value = '0.3'; el.dispatchEvent(new Event('input')); }")
+    program = parse(mlp_program())
+    program.set({"w0_0_0": 0.3})
+    program.run()
+    state = page.evaluate("() => window.autodiffState.data")
+    assert state == pytest.approx([node.data for node in program.nodes], rel=1e-12)
+    page.hover("#viewport")
+    for _ in range(3):
+        page.mouse.wheel(0, -300)
+    checked = page.evaluate("""() => {
+        const view = document.getElementById('viewport').getBoundingClientRect();
+        return [...document.querySelectorAll('[data-field]')].filter((el) => {
+            const r = el.getBoundingClientRect();
+            return r.right > view.left && r.left < view.right && r.bottom > view.top && r.top < view.bottom;
+        }).map((el) => [Number(el.dataset.node), el.dataset.field, el.textContent]);
+    }""")
+    assert len(checked) > 20
+    for node, field, text in checked:
+        assert text == format_number(getattr(program.nodes[node], field)), (node, field)

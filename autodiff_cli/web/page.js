@@ -57,12 +57,42 @@ function paint(field, id, text) {
   }
 }
 
+// A large graph repaints only the values in view and large enough to read (SVG text is what
+// costs: thousands of labels take hundreds of milliseconds); the others are brought up to date
+// when they come into view. window.autodiffState always holds every number.
+const LEVEL_OF_DETAIL = nodes.length > 300;
+const READABLE_SCALE = 0.25;
+const stale = new Set();
+let bounds = null;
+
+function paintNode(id) {
+  paint("data", id, format(state.data[id]));
+  paint("grad", id, backwardAt === null ? format(state.grad[id]) : replayedGrad(id));
+}
+
+function inView(id) {
+  const box = bounds[id];
+  return !box || (box.x + box.width >= view.x && box.x <= view.x + view.width &&
+                  box.y + box.height >= view.y && box.y <= view.y + view.height);
+}
+
 function paintAll() {
-  nodes.forEach((_, id) => {
-    paint("data", id, format(state.data[id]));
-    paint("grad", id, backwardAt === null ? format(state.grad[id]) : replayedGrad(id));
-  });
+  window.autodiffState = state;
   $("#value").textContent = format(state.data[MODEL.output]);
+  const readable = !LEVEL_OF_DETAIL || viewport.getBoundingClientRect().width / view.width >= READABLE_SCALE;
+  nodes.forEach((_, id) => {
+    if (LEVEL_OF_DETAIL && (!readable || !inView(id))) { stale.add(id); return; }
+    stale.delete(id);
+    paintNode(id);
+  });
+}
+
+function paintStale() {
+  if (state === null || !stale.size) return;
+  if (viewport.getBoundingClientRect().width / view.width < READABLE_SCALE) return;
+  for (const id of [...stale]) {
+    if (inView(id)) { stale.delete(id); paintNode(id); }
+  }
 }
 
 function update() {
@@ -223,7 +253,7 @@ function replayedGrad(id) {
 
 function showBackward() {
   replayed = replay(backwardAt);
-  nodes.forEach((_, id) => paint("grad", id, replayedGrad(id)));
+  paintAll();
   document.querySelectorAll(".current").forEach((el) => el.classList.remove("current"));
   const last = replayed.last;
   if (last) {
@@ -454,6 +484,7 @@ svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
 
 function showView() {
   svg.setAttribute("viewBox", `${view.x} ${view.y} ${view.width} ${view.height}`);
+  if (LEVEL_OF_DETAIL) paintStale();
 }
 
 // Fit the whole graph, but never enlarge it beyond 1.5 times its natural size.
@@ -556,6 +587,16 @@ $("#lr").addEventListener("input", () => { if (learningRate() !== null) say("");
 $("#steps").addEventListener("input", () => { if (parsed($("#steps"), "steps") !== null) say(""); });
 
 window.autodiffRun = run;
+bounds = (() => {                       // each value's box, in the coordinates of the view box
+  const transform = svg.querySelector("g.graph").transform.baseVal.consolidate();
+  const m = transform ? transform.matrix : { a: 1, d: 1, e: 0, f: 0 };
+  return nodes.map((_, id) => {
+    const group = document.querySelector(`[data-group="v${id}"]`);
+    if (!group) return null;
+    const box = group.getBBox();
+    return { x: m.a * box.x + m.e, y: m.d * box.y + m.f, width: m.a * box.width, height: m.d * box.height };
+  });
+})();
 update();
 initialView();
 window.addEventListener("resize", initialView);
