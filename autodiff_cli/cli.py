@@ -314,6 +314,14 @@ def sweep_options(command: Callable) -> Callable:
                              "slowest).")(command)
 
 
+def lecture_bug_option(command: Callable) -> Callable:
+    """--lecture-bug: the lecture's deliberate mistakes, reproduced and labelled as wrong."""
+    return click.option("--lecture-bug", type=click.Choice(["overwrite", "no-zero"]), default=None,
+                        help="Show the gradients the lecture's famous bugs give, labelled as WRONG: overwrite "
+                             "(self.grad = instead of +=: b = a + a gives a.grad 1) or no-zero (backward run "
+                             "twice without zeroing the gradients).")(command)
+
+
 def comma_list(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
@@ -419,8 +427,10 @@ def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, float]:
               help="Decimals shown in the table (more where that would drop significant digits; JSON "
                    "always has full precision).")
 @rows_options(default=None, shown="200; a sweep's table 20")
+@lecture_bug_option
 def eval_command(program, source_file, assignments, output_name, as_json, over, points_file, ignore_extra,
-                 max_points, as_csv, as_jsonl, path, strict, hessian, max_inputs, precision, rows, all_rows):
+                 max_points, as_csv, as_jsonl, path, strict, hessian, max_inputs, precision, rows, all_rows,
+                 lecture_bug):
     """Run the forward and backward pass and show every node's value and gradient.
 
     The table lists the nodes in topological order: the inputs first, the
@@ -443,8 +453,8 @@ def eval_command(program, source_file, assignments, output_name, as_json, over, 
     prog = load_program(program, source_file, assignments, output_name, stdin_for_points=points_file == "-")
     points = load_points(over, points_file, assignments, max_points)
     if points is not None:
-        if hessian:
-            raise AutodiffError("--hessian is for one point: leave out --over and --points")
+        if hessian or lecture_bug:
+            raise AutodiffError("--hessian and --lecture-bug are for one point: leave out --over and --points")
         fmt = "jsonl" if as_jsonl or as_json else "csv" if as_csv else None
         return eval_sweep(prog, points, fmt, path, strict, precision,
                           None if all_rows else (rows or SWEEP_ROWS), ignore_extra)
@@ -453,12 +463,22 @@ def eval_command(program, source_file, assignments, output_name, as_json, over, 
     if hessian:
         from .deriving import hessian as second_derivatives
 
+        if lecture_bug:
+            raise AutodiffError("--hessian and --lecture-bug: the second derivatives of a bug are not the lecture's")
         check_hessian_size(prog, max_inputs)
         second = second_derivatives(prog)
+    warning = None
+    if lecture_bug:
+        from .lecture_bugs import backward_with_bug, warning as bug_warning
+
+        backward_with_bug(prog, lecture_bug)
+        warning = bug_warning(lecture_bug)
     out = sys.stdout
     if as_json:
-        tables.write_json(prog, out, hessian=second)
+        tables.write_json(prog, out, hessian=second, warning=warning)
     else:
+        if warning:
+            out.write(f"# {warning}\n")
         tables.write_table(prog, out, precision=precision, limit=None if all_rows else (rows or 200),
                             rich=out.isatty(), cut_hint="--all shows every row; --json has every node")
         if second is not None:
@@ -621,7 +641,9 @@ def check_command(program, source_file, assignments, output_name, nodes, input_n
 @click.option("--precision", default=6, show_default=True, type=click.IntRange(1, 17),
               help="Significant digits of the numbers (JSON always has full precision).")
 @click.option("--json", "as_json", is_flag=True, help="The steps as strict JSON.")
-def explain_command(program, source_file, assignments, output_name, rows, all_rows, limit, precision, as_json):
+@lecture_bug_option
+def explain_command(program, source_file, assignments, output_name, rows, all_rows, limit, precision, as_json,
+                    lecture_bug):
     """Write out the backward pass by hand, one chain-rule step per edge.
 
     From the output back to the inputs: each line multiplies the gradient
@@ -636,10 +658,17 @@ def explain_command(program, source_file, assignments, output_name, rows, all_ro
     if limit is not None:
         rows, all_rows = limit, all_rows or limit == 0
     if as_json:
+        if lecture_bug:
+            raise AutodiffError("--lecture-bug writes the lines of the bug: leave out --json")
         write_explanation_json(prog, sys.stdout)
     else:
+        lines, heading = None, None
+        if lecture_bug:
+            from .lecture_bugs import explained, warning
+
+            lines, heading = explained(prog, lecture_bug, precision), warning(lecture_bug)
         write_explanation(prog, sys.stdout, limit=None if all_rows else rows, precision=precision,
-                          cut_hint="--all shows every line")
+                          cut_hint="--all shows every line", lines=lines, heading=heading)
 
 
 MAX_STEPS = 10_000_000  # step --steps: each is a forward and a backward pass
@@ -756,8 +785,9 @@ def diff_command(program, source_file, assignments, output_name, wrt, order, as_
 @click.option("--upto", type=click.IntRange(0, None), default=None, metavar="K",
               help="The gradients after the first K chain-rule steps of explain (one per edge, from the "
                    "output back): the ones not reached yet are empty.")
+@lecture_bug_option
 def graph_command(program, source_file, assignments, output_name, path, fmt, precision, rankdir, no_grad,
-                  max_nodes, backend, upto):
+                  max_nodes, backend, upto, lecture_bug):
     """Draw the graph as the lecture's draw_dot does: a record { label | data | grad } per value
     and an ellipse per operation, after the backward pass.
 
@@ -778,11 +808,13 @@ def graph_command(program, source_file, assignments, output_name, path, fmt, pre
     if is_stdout(path) and fmt in BINARY and sys.stdout.isatty():
         raise AutodiffError(f"{fmt.upper()} is binary: it would garble the terminal",
                             hint=f"write it to a file with -o graph.{fmt}, or redirect: ... > graph.{fmt}")
-    if fmt == "html" and (no_grad or upto is not None):
+    if fmt == "html" and (no_grad or upto is not None or lecture_bug):
         raise AutodiffError("the live page shows the gradients and replays the backward pass itself: "
-                            "leave out --no-grad and --upto")
-    if no_grad and upto is not None:
-        raise AutodiffError("--upto shows the gradients filling in: leave out --no-grad")
+                            "leave out --no-grad, --upto and --lecture-bug")
+    if no_grad and (upto is not None or lecture_bug):
+        raise AutodiffError("--upto and --lecture-bug show gradients: leave out --no-grad")
+    if upto is not None and lecture_bug:
+        raise AutodiffError("--upto shows the right gradients filling in: leave out --lecture-bug")
     check_writable(path)
     prog = load_program(program, source_file, assignments, output_name).run()
     if fmt != "dot":
@@ -795,13 +827,18 @@ def graph_command(program, source_file, assignments, output_name, path, fmt, pre
 
         write_bytes(live_page(prog, precision=precision, rankdir=rankdir, backend=backend).encode("utf-8"), path)
         return
-    grads = None
+    grads, title = None, None
     if upto is not None:
         from .explaining import gradients_after
 
         grads = gradients_after(prog, upto)
+    if lecture_bug:
+        from .lecture_bugs import backward_with_bug, warning
+
+        backward_with_bug(prog, lecture_bug)
+        title = warning(lecture_bug)
     write_picture(prog, path, fmt, backend=backend, precision=precision, rankdir=rankdir, grad=not no_grad,
-                  grads=grads)
+                  grads=grads, title=title)
 
 
 PLOT_POINTS = 201

@@ -144,12 +144,15 @@ def role(program: Program, node) -> str:
 
 
 def digraph(program: Program, *, precision: int = 4, rankdir: str = "LR", grad: bool = True,
-            grads: list[float | None | bool] | None = None) -> graphviz.Digraph:
+            grads: list[float | None | bool] | None = None, title: str | None = None) -> graphviz.Digraph:
     """The picture as a `graphviz.Digraph` (shown inline in a notebook, like `draw_dot(L)`).
-    `grads` replaces the nodes' gradients (False: not reached yet, shown empty)."""
+    `grads` replaces the nodes' gradients (False: not reached yet, shown empty); `title` is
+    written above the picture."""
     import graphviz
 
-    dot = graphviz.Digraph("autodiff", graph_attr={"rankdir": rankdir, **layout_attributes(layout_work(program))},
+    labelled = {"label": title, "labelloc": "t", "fontname": "Helvetica", "fontcolor": "#b00020"} if title else {}
+    dot = graphviz.Digraph("autodiff", graph_attr={"rankdir": rankdir, **layout_attributes(layout_work(program)),
+                                                   **labelled},
                            node_attr={"fontname": "Helvetica", "fontsize": "11"},
                            edge_attr={"arrowsize": "0.7"})
     for node in program.nodes:

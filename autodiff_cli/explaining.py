@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator, TextIO
+from typing import Iterable, Iterator, TextIO
 
 from . import ops
 from .engine import Value, local_derivatives
@@ -113,8 +113,9 @@ def legend_lines(program: Program) -> list[str]:
     return ["# short names for the unnamed nodes:", *found] if found else []
 
 
-def chain_rule_lines(program: Program, precision: int = 6) -> Iterator[str]:
-    """dL/dL = 1, then a line per edge of the backward pass (and the sums of shared nodes)."""
+def chain_rule_lines(program: Program, precision: int = 6, accumulate: bool = True) -> Iterator[str]:
+    """dL/dL = 1, then a line per edge of the backward pass (and the sums of shared nodes).  With
+    `accumulate` False, the lecture's overwrite bug: every edge assigns, nothing adds up."""
     names = symbols(program)
     out = names[program.output.index]
 
@@ -128,6 +129,8 @@ def chain_rule_lines(program: Program, precision: int = 6) -> Iterator[str]:
     contributions: dict[int, list[float | None]] = {}
     for item in backward_steps(program, names):
         if isinstance(item, Value):
+            if not accumulate:
+                continue
             parts = contributions.pop(item.index)
             terms = " + ".join(f"({num(c)})" if c is not None and c < 0 else num(c) for c in parts)
             yield f"{d(item)} = {terms} = {num(item.grad)}   (gradients add up)"
@@ -138,7 +141,8 @@ def chain_rule_lines(program: Program, precision: int = 6) -> Iterator[str]:
         middle = f"{num(step.upstream)} * {local}"
         if step.local_text != local:
             middle = f"{num(step.upstream)} * {step.shown_rule} = {middle}"
-        line = f"{d(step.node)} {'+=' if step.shared else '='} {chain} = {middle} = {num(step.contribution)}"
+        assign = "+=" if step.shared and accumulate else "="
+        line = f"{d(step.node)} {assign} {chain} = {middle} = {num(step.contribution)}"
         if step.lesson:
             line += f"   # {step.lesson}"
         if step.shared:
@@ -147,9 +151,12 @@ def chain_rule_lines(program: Program, precision: int = 6) -> Iterator[str]:
 
 
 def write_explanation(program: Program, out: TextIO, limit: int | None = None, cut_hint: str = "",
-                      precision: int = 6) -> None:
-    """The legend of short names, then the chain-rule lines, at most `limit` of each (then how
-    many more, and `cut_hint`), then a summary line with the inputs' gradients."""
+                      precision: int = 6, lines: Iterable[str] | None = None, heading: str | None = None) -> None:
+    """The legend of short names, then the chain-rule lines (`chain_rule_lines`, unless `lines`
+    says otherwise), at most `limit` of each (then how many more, and `cut_hint`), then a summary
+    line with the inputs' gradients; `heading` first, as a comment."""
+    if heading is not None:
+        out.write(f"# {heading}\n")
     names = legend_lines(program)
     cut = None if limit is None or len(names) <= limit + 1 else limit + 1
     for line in names[:cut]:
@@ -158,7 +165,7 @@ def write_explanation(program: Program, out: TextIO, limit: int | None = None, c
         out.write(f"… {len(names) - cut} more short names\n")
     shown = 0
     total = 0
-    for line in chain_rule_lines(program, precision):
+    for line in chain_rule_lines(program, precision) if lines is None else lines:
         total += 1
         if limit is None or shown < limit:
             out.write(line + "\n")

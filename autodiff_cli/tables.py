@@ -192,10 +192,11 @@ def progress_bar(total: int, terminal: TextIO | None, description: str,
         yield lambda done: progress.update(task, completed=done)
 
 
-def write_json(program: Program, out: TextIO, hessian: dict[str, dict[str, float]] | None = None) -> None:
+def write_json(program: Program, out: TextIO, hessian: dict[str, dict[str, float]] | None = None,
+               warning: str | None = None) -> None:
     """Strict JSON (no NaN or Infinity), streamed one node per line.
 
-    Keys: value, output, grad (input name -> d output / d input, in order of
+    Keys: value, output, warning (the lecture bug shown, if any), grad (input name -> d output / d input, in order of
     first appearance), hessian if given (input -> input -> d² output / dx dy)
     and nodes (id, label, op, inputs, data, grad, line, column).
     The loop is the hot path of the JSON report of big graphs, hence its plainness.
@@ -207,7 +208,7 @@ def write_json(program: Program, out: TextIO, hessian: dict[str, dict[str, float
     label = program.label
     grads = ", ".join(f"{quote(name)}: {json_number(node.grad)}" for name, node in program.inputs.items())
     out.write(f'{{\n  "value": {json_number(program.value)},\n  "output": {quote(label(program.output))},\n'
-              f'  "grad": {{{grads}}},\n')
+              + (f'  "warning": {quote(warning)},\n' if warning else "") + f'  "grad": {{{grads}}},\n')
     if hessian is not None:
         rows = ",\n".join(f"    {quote(a)}: {{" + ", ".join(f"{quote(b)}: {json_number(v)}" for b, v in row.items()) + "}"
                           for a, row in hessian.items())

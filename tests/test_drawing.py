@@ -162,9 +162,10 @@ def test_large_graphs_warn_and_max_nodes_refuses(run, tmp_path):
 
 def test_slow_layout_warning(run, tmp_path, monkeypatch):
     require_in_ci(have_dot(), "dot")
-    monkeypatch.setattr(drawing, "SLOW_LAYOUT", 5)
+    monkeypatch.setattr(drawing, "FULL_QUALITY_WORK", 5)
+    monkeypatch.setattr(drawing, "WORK_PER_SECOND", 1)
     result = run("graph", "x = 1\n" + " + ".join(["x"] * 10), "-o", tmp_path / "out.svg")
-    assert result.exit_code == 0 and "may take a while" in result.stderr
+    assert result.exit_code == 0 and "will take about" in result.stderr and "--max-nodes" in result.stderr
 
 
 def test_binary_formats_are_refused_on_a_terminal():
