@@ -2,9 +2,10 @@
 
 A `Value` is micrograd's: `data`, `grad`, the ordered tuple of its `inputs`
 (so `a + a` has two edges and gives `a` a gradient of 2), its `op` from the op
-table, and a `label`.  Nodes made by the parser also keep their span in the
-source, so a report can label an unnamed node by its own text and an error can
-point at it.
+table, and a `label`.  It also answers to the lecture's own names (`_prev`,
+`_op`, `_backward()`), so the lecture's notebook cells run on it unchanged.
+Nodes made by the parser also keep their span in the source, so a report can
+label an unnamed node by its own text and an error can point at it.
 
 Nothing here recurses: the topological order is built with an explicit stack,
 and the passes are plain loops, so graphs a million nodes deep work.
@@ -52,9 +53,56 @@ class Value:
         """Fill in d self / d node for every node that feeds this one.
 
         Idempotent: gradients are reset to zero first, so calling it twice gives
-        the same gradients (unlike the lecture's version, which accumulates).
+        the same gradients (unlike the lecture's version, which accumulates onto
+        whatever gradients the nodes hold, hand-set ones included).
         """
         backward(topological_order(self))
+
+    # The lecture's own names for a node's parts, so its notebook cells run unchanged on this Value.
+    # The package itself never uses them: it walks the ordered `inputs` and reads `op`.
+
+    @property
+    def _prev(self) -> set[Value]:
+        """The operands as the set the lecture's Value keeps and prints (`a + a` has one)."""
+        return set(self.inputs)
+
+    @property
+    def _op(self) -> str:
+        """The op as the lecture's Value names it: '+', '*', 'tanh', 'exp', '' for a leaf; a power
+        with a constant exponent shows it, as micrograd's f'**{other}' does ('**2', '**-1')."""
+        if not self.inputs:
+            return ""
+        if self.op is ops.POW and self.inputs[1].op is ops.CONST:
+            exponent = float(self.inputs[1].data)
+            return f"**{int(exponent) if exponent.is_integer() else exponent}"
+        return self.op.symbol
+
+    def _backward(self) -> None:
+        """The lecture's closure: this node's own step of the chain rule and nothing else.  Each
+        operand's `grad` gets this node's `grad` times its local derivative (from the op table)
+        added with +=, so `a + a` gives `a` two shares, and calling it again adds again, exactly as
+        the lecture's does.  A leaf's does nothing.
+
+        A local derivative that does not exist makes that operand's gradient None, as `backward`
+        leaves it; towards an input it is an error, as in `backward`.
+        """
+        if not self.inputs:
+            return
+        try:
+            local = local_derivatives(self)
+        except (ArithmeticError, ValueError) as exc:
+            raise NumericError(self, _reason(exc, ops.GRADIENT_TOO_LARGE)) from None
+        for k, (x, derivative) in enumerate(zip(self.inputs, local)):
+            if derivative is None and x.op is ops.INPUT:
+                raise NumericError(self, self.op.why_undefined(k, *(i.data for i in self.inputs), self.data))
+        g = self.grad
+        for x, derivative in zip(self.inputs, local):
+            if derivative is None or g is None or x.grad is None:
+                x.grad = None
+            else:
+                x.grad += g * derivative
+                if not math.isfinite(x.grad):
+                    raise NumericError(self, ops.GRADIENT_TOO_LARGE)
 
 
 def _install(op: Op, added: bool = True) -> None:

@@ -3,6 +3,7 @@ import math
 
 import pytest
 
+from autodiff_cli import ops
 from autodiff_cli.engine import NumericError, Value, backward, topological_order
 
 
@@ -102,3 +103,116 @@ def test_gradient_overflow_is_an_error():
 def test_a_domain_error_built_in_python_names_the_op_and_its_operand():
     with pytest.raises(NumericError, match=r"log\(-1.0\): log needs a positive number"):
         Value(-1.0).log()
+
+
+# The lecture's own names: _prev, _op, _backward(), grads set by hand.
+
+def test_prev_is_the_set_of_operands_the_lecture_prints():
+    a, b, c, d, e, f, L = lecture_graph()
+    assert d._prev == {e, c} and L._prev == {d, f} and a._prev == set()
+    twice = a + a
+    assert twice._prev == {a} and twice.inputs == (a, a)     # a set: a + a has one operand, two edges
+    (two,) = (a * 2)._prev - {a}
+    assert two.data == 2.0 and two._prev == set()
+
+
+def test_op_is_the_symbol_the_lecture_gives():
+    a, b, c, d, e, f, L = lecture_graph()
+    assert (d._op, e._op, a._op) == ("+", "*", "")
+    assert (a.tanh()._op, a.exp()._op) == ("tanh", "exp")
+    # micrograd's f'**{other}': the exponent written as the lecture's Python number was
+    assert [(a ** k)._op for k in (2, -1, 0.5)] == ["**2", "**-1", "**0.5"]
+    assert (a ** b)._op == "**" and (2 ** a)._op == "**"
+    assert [x._op for x in (a * 2)._prev] == ["", ""]
+
+
+def test_backward_step_is_this_nodes_chain_rule_only():
+    a, b, c, d, e, f, L = lecture_graph()
+    L.grad = 1.0
+    L._backward()
+    assert (d.grad, f.grad) == (-2.0, 4.0)               # dL/dd = f, dL/df = d
+    assert (e.grad, c.grad, a.grad, b.grad) == (0.0, 0.0, 0.0, 0.0)
+    d._backward()
+    e._backward()
+    assert [x.grad for x in (a, b, c, d, e, f, L)] == [6.0, -4.0, -2.0, -2.0, -2.0, 4.0, 1.0]
+    a._backward()                                        # a leaf's does nothing
+    assert a.grad == 6.0
+
+
+def test_backward_step_accumulates_with_plus_equals_as_the_lectures_closure():
+    a = Value(3.0, label="a")
+    b = a + a
+    b.grad = 1.0
+    b._backward()
+    assert a.grad == 2.0                                 # both edges, each += 1.0 * b.grad
+    b._backward()
+    assert a.grad == 4.0                                 # called again, it adds again
+
+
+def test_backward_resets_the_gradients_the_lecture_would_add_onto():
+    a, b, c, d, e, f, L = lecture_graph()
+    d.grad, a.grad = 100.0, 7.0                          # hand-set, as the lecture does
+    L.backward()
+    assert [x.grad for x in (a, b, c, d, e, f, L)] == [6.0, -4.0, -2.0, -2.0, -2.0, 4.0, 1.0]
+    L.backward()                                         # the lecture's would now give a 12.0
+    assert a.grad == 6.0
+
+
+def test_draw_dot_shows_the_gradients_set_by_hand_and_changes_none():
+    from autodiff_cli import draw_dot
+
+    a, b, c, d, e, f, L = lecture_graph()
+    L.grad = 1.0
+    e.grad = -2.0
+    source = draw_dot(L).source
+    assert "{ e | data -6.0000 | grad -2.0000 }" in source and "{ L | data -8.0000 | grad 1.0000 }" in source
+    assert "{ a | data 2.0000 | grad 0.0000 }" in source     # not yet set: nothing was run
+    assert [x.grad for x in (a, b, c, d, e, f, L)] == [0.0, 0.0, 0.0, 0.0, -2.0, 0.0, 1.0]
+    a.grad = 6
+    assert "{ a | data 2.0000 | grad 6.0000 }" in draw_dot(L).source
+
+
+STEPPED = [op for op in ops.all_ops() if op.method]
+
+
+@pytest.mark.parametrize("op", STEPPED, ids=[op.name for op in STEPPED])
+def test_every_op_of_the_table_steps_with_its_own_local_derivative(op):
+    x, y = Value(0.7, label="x"), Value(1.3, label="y")
+    node = getattr(x, op.method)(*(y,)[:op.arity - 1])
+    x.grad, y.grad, node.grad = 0.25, -0.5, -2.0
+    local = op.derivative(0.7, 1.3, node.data) if op.arity == 2 else (op.derivative(0.7, node.data),)
+    node._backward()
+    assert x.grad == 0.25 + -2.0 * local[0]
+    assert y.grad == (-0.5 + -2.0 * local[1] if op.arity == 2 else -0.5)
+
+
+def test_a_registered_op_steps_with_its_derivative(registry):
+    from test_ops import softplus
+
+    registry.register(softplus())
+    x = Value(0.3)
+    node = x.softplus()
+    node.grad = 2.0
+    node._backward()
+    assert node._op == "softplus" and x.grad == 2.0 * ops.SIGMOID.forward(0.3)
+
+
+def test_a_step_whose_derivative_does_not_exist_leaves_none_or_refuses_an_input():
+    base = Value(-3.0, label="x")
+    square = base ** 2
+    square.grad = 1.0
+    square._backward()
+    (exponent,) = square._prev - {base}
+    assert base.grad == -6.0 and exponent.grad is None   # a negative base: none towards the exponent
+    root = Value(0.0, label="z") ** 0.5
+    root.grad = 1.0
+    with pytest.raises(NumericError, match="0 to a power below 1 has an infinite derivative"):
+        root._backward()
+
+
+def test_a_step_whose_gradient_overflows_is_an_error():
+    x = Value(1e-160, label="x")
+    y = 1 / x
+    y.grad = 1.0
+    with pytest.raises(NumericError, match="gradient is too large"):
+        y._backward()
