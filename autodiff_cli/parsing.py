@@ -23,6 +23,7 @@ from typing import Iterator, Mapping
 from . import _generated_parser as lark_standalone
 from . import ops
 from .engine import Value
+from .lalr import FastParser, NoFastParse
 from .errors import AutodiffError, DomainError, SourceError, clip, line_and_column
 from .program import Program
 
@@ -300,12 +301,15 @@ def parse(text: str, grammar: str | None = None, output: str | None = None, keep
     if len(text) > LARGE_PROGRAM:
         refuse_garbage(text)
     parser, builder, unexpected_input = _parser(grammar)
-    builder.reset(text)
+    joined = join_lines_in_parentheses(text)
     with _collector_paused(), _released(builder):
-        try:
-            result = parser.parse(join_lines_in_parentheses(text))
-        except unexpected_input as exc:
-            raise syntax_error(text, exc, parser.terminals) from None
+        result = _fast_parse(joined, text, builder) if grammar is None else NoFastParse
+        if result is NoFastParse:
+            builder.reset(text)
+            try:
+                result = parser.parse(joined)
+            except unexpected_input as exc:
+                raise syntax_error(text, exc, parser.terminals) from None
         if result is None:
             raise SourceError("the program is empty", text, 0,
                               hint='write an expression, e.g. "(a*b+c)*f"')
@@ -385,6 +389,22 @@ def _unmatched(code: str, wanted: str, other: str, positions: range) -> int:
 
 
 _GENERATED: list[tuple] = []
+
+
+def _fast_parse(joined: str, text: str, builder: GraphBuilder) -> object:
+    """The fast loop's parse of a valid program; `NoFastParse` (the class) when Lark must parse it,
+    for a syntax error and its message.  An error the builder raises (an unknown function, a name
+    assigned twice) stands: Lark would meet it at the same token."""
+    if not _FAST:
+        _FAST.append(FastParser(_parser(None)[0]))
+    builder.reset(text)
+    try:
+        return _FAST[0].parse(joined, builder, _Inlined)
+    except NoFastParse:
+        return NoFastParse
+
+
+_FAST: list[FastParser] = []
 
 
 def _parser(grammar: str | None) -> tuple:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "autodiff_cli"
 LAYERS = [
-    {"errors", "ops", "output", "sources"},
+    {"errors", "ops", "output", "sources", "lalr"},
     {"engine", "expressions"},
     {"program"},
     {"parsing", "rules", "tables", "drawing", "naming", "sweeping"},
