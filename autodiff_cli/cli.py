@@ -856,3 +856,32 @@ def plot_command(program, source_file, assignments, output_name, over, order, pa
         write_plot_file(picture, path, fmt)
     if picture.failed:
         click.echo(f"{picture.failed} point{'s' if picture.failed > 1 else ''} failed: gaps in the plot", err=True)
+
+
+@cli.command("net")
+@click.argument("sizes", nargs=-1, required=True, type=click.IntRange(1, None))
+@click.option("--seed", type=int, default=None,
+              help="Seed of Python's random module for the parameters' draws (default 1337, as micrograd's demo).")
+@click.option("--linear-out", is_flag=True, help="No tanh on the last layer.")
+@click.option("--loss", type=click.Choice(["squared", "hinge", "none"]), default="squared", show_default=True,
+              help="The last statement, the loss of one row: (out - y)**2, relu(1 - y*out) (targets -1 or 1), "
+                   "or none: the output itself.")
+def net_command(sizes, seed, linear_out, loss):
+    """Print micrograd's MLP as a program: `autodiff net 3 4 4 1` is the lecture's MLP(3, [4, 4, 1]).
+
+    \b
+      autodiff net 3 4 4 1 --seed 1 > net.ad
+      autodiff eval -f net.ad --set x0=2 --set x1=3 --set x2=-1 --set y=1
+
+    SIZES are the number of inputs, then each layer's number of neurons. The
+    data columns are the inputs x0, x1, ... and the target y (y0, y1, ... for
+    several outputs); the weights w{layer}_{neuron}_{input} and biases
+    b{layer}_{neuron} are inputs with defaults drawn as the lecture draws them:
+    random.seed(SEED), then for each layer, for each neuron,
+    random.uniform(-1, 1) for each weight and then the bias. At most 100,000
+    parameters.
+    """
+    from .fitting import mlp_program
+
+    options = {} if seed is None else {"seed": seed}
+    sys.stdout.write(mlp_program(sizes, loss=loss, linear_out=linear_out, **options))

@@ -10,7 +10,7 @@ LAYERS = [
     {"engine", "expressions"},
     {"program"},
     {"parsing", "rules", "tables", "drawing", "naming", "sweeping"},
-    {"checking", "explaining", "stepping", "deriving", "exporting", "sweep_output", "plotting"},
+    {"checking", "explaining", "stepping", "deriving", "exporting", "sweep_output", "plotting", "fitting"},
     {"page"},
     {"cli"},
     {"__main__"},
