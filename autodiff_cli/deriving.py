@@ -323,6 +323,8 @@ def hessian(program: Program, wrt: Sequence[str] | None = None) -> dict[str, dic
     try:
         for a in wrt:
             out = graph.names[first.gradients[a]]
+            for node in inputs:             # an input below the gradient is not in its pass: 0, not the last row's
+                node.grad = 0.0
             backward(graph.nodes[:out.index + 1])
             rows[a] = {b: node.grad for b, node in zip(wrt, inputs)}
     except NumericError as exc:

@@ -149,6 +149,14 @@ def test_the_hessian_of_the_issue_example(run):
     assert table[-2].split() == ["x", "36.0000", "12.0000"] and table[-1].split() == ["y", "12.0000", "0.0000"]
 
 
+def test_a_gradient_that_is_an_input_gives_a_hessian_row_of_its_own():
+    """d out/dy of x*y is x itself: its row's backward pass holds x alone, and y's entry is 0,
+    not what the row of x left in y's gradient."""
+    prog = parse("x*y")
+    prog.set({"x": 1.0, "y": 2.0})
+    assert hessian(prog.run()) == {"x": {"x": 0.0, "y": 1.0}, "y": {"x": 1.0, "y": 0.0}}
+
+
 def test_the_second_derivative_program_runs_and_gives_the_hessian(run):
     program = run("diff", NEURON, "--order", "2")
     assert program.exit_code == 0
