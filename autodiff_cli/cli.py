@@ -916,7 +916,7 @@ FIT_PROGRESS_WORK = 200_000     # rows x steps from which a terminal gets a prog
               help="The loss: the output summed over the rows (the lecture's), or averaged.")
 @click.option("--batch", type=click.IntRange(1, None), default=None, metavar="N",
               help="Each step on N rows drawn at random, without repeats (default: every row).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --batch draws.")
+@click.option("--seed", type=click.IntRange(0, None), default=0, show_default=True, help="Seed of the --batch draws.")
 @click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd", show_default=True,
               help="sgd: p -= lr·g; momentum: v = m·v + g, p -= lr·v; adam: PyTorch's, bias-corrected.")
 @click.option("--momentum", type=float, default=None, help="With --optimizer momentum: m (default 0.9).")

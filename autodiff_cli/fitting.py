@@ -342,6 +342,8 @@ def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = 
     optimizer = optimizer or Optimizer()
     if reduce not in REDUCTIONS:
         raise AutodiffError(f"unknown reduction {clip(reduce)!r}: sum or mean")
+    if seed < 0:
+        raise AutodiffError(f"the seed of the batches must be at least 0, not {seed}")
     program.check_inputs(data.columns, f"the columns of {data.source}")
     program.check_inputs(freeze, "cannot freeze")
     columns = [name for name in freeze if name in data.columns]

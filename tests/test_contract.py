@@ -429,3 +429,4 @@ def test_fuzzed_over_specs_never_show_a_traceback(specs):
 def test_fuzzed_points_never_show_a_traceback(content):
     in_process(["eval", "x*y", "--set", "y=2", "--points", "-"], input=content)
     in_process(["check", "x*y", "--set", "y=2", "--points", "-"], input=content)
+    in_process(["fit", "w*x*y", "--set", "w=1", "--data", "-", "--steps", "2"], input=content)

@@ -382,6 +382,11 @@ def test_a_batch_is_that_many_distinct_rows_drawn_by_the_seed():
         assert result.start_loss == pytest.approx(sum(singles), rel=1e-12) and result.batch == 4
 
 
+def test_a_negative_seed_is_refused():
+    with pytest.raises(AutodiffError, match="the seed of the batches must be at least 0, not -1"):
+        fit(parse("a = 1\nloss = (a*x - y)**2"), data_of(LINE_ROWS), 1, batch=2, seed=-1)
+
+
 def test_a_batch_of_every_row_is_the_full_pass():
     text = "a = 0.5; b = -0.5\nloss = (a*x + b - y)**2"
     full = fit(parse(text), data_of(LINE_ROWS), 10, Optimizer(lr=0.01))
@@ -509,6 +514,7 @@ def test_data_keeps_each_rows_line_and_refuses_too_many_numbers():
     (["(a*x - y)**2", "--set", "a=1", "--plot", "-", "--json"], "--plot - draws on standard output"),
     (["(a*x - y)**2", "--set", "a=1", "--plot", "loss.txt"], "cannot tell the format of loss.txt"),
     (["(a*x - y)**2", "--set", "a=1", "--lr", "-1"], "--lr must be a finite number above 0"),
+    (["(a*x - y)**2", "--set", "a=1", "--batch", "1", "--seed", "-1"], "-1 is not in the range x>=0"),
 ])
 def test_fit_mistakes_are_explained(run, tmp_path, monkeypatch, args, says):
     monkeypatch.chdir(tmp_path)
