@@ -335,8 +335,8 @@ def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = 
     result says how many), or with `strict` raises `FitRowError`, naming its line in the file.  A
     step whose loss is not finite (a row's loss or gradient overflowing included), or whose update
     is not, raises `FitStoppedError` with the last parameters whose loss was finite; the program
-    is left at those.  `on_step(step, loss)` is
-    told after each step.  The program is left at the trained parameters.
+    is left at those.  `on_step(step, loss)` is told after each step.  The program is left at the
+    trained parameters.
     """
     np = numpy()
     optimizer = optimizer or Optimizer()
@@ -344,6 +344,9 @@ def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = 
         raise AutodiffError(f"unknown reduction {clip(reduce)!r}: sum or mean")
     if seed < 0:
         raise AutodiffError(f"the seed of the batches must be at least 0, not {seed}")
+    if steps < 1 or batch is not None and batch < 1:
+        raise AutodiffError(f"training takes at least one step of at least one row, not {steps} steps of "
+                            f"{'every row' if batch is None else batch}")
     program.check_inputs(data.columns, f"the columns of {data.source}")
     program.check_inputs(freeze, "cannot freeze")
     columns = [name for name in freeze if name in data.columns]

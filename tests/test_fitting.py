@@ -382,9 +382,12 @@ def test_a_batch_is_that_many_distinct_rows_drawn_by_the_seed():
         assert result.start_loss == pytest.approx(sum(singles), rel=1e-12) and result.batch == 4
 
 
-def test_a_negative_seed_is_refused():
-    with pytest.raises(AutodiffError, match="the seed of the batches must be at least 0, not -1"):
-        fit(parse("a = 1\nloss = (a*x - y)**2"), data_of(LINE_ROWS), 1, batch=2, seed=-1)
+@pytest.mark.parametrize("steps, batch, seed, says", [(1, 2, -1, "the seed of the batches must be at least 0"),
+                                                      (0, None, 0, "at least one step of at least one row, not 0"),
+                                                      (3, 0, 0, "not 3 steps of 0")])
+def test_impossible_requests_are_refused_by_the_library_too(steps, batch, seed, says):
+    with pytest.raises(AutodiffError, match=says):
+        fit(parse("a = 1\nloss = (a*x - y)**2"), data_of(LINE_ROWS), steps, batch=batch, seed=seed)
 
 
 def test_a_batch_of_every_row_is_the_full_pass():
