@@ -165,6 +165,7 @@ def add_option_hints(exc: AutodiffError) -> None:
     """The library's errors name no options; here they learn which of ours would help."""
     from .drawing import GraphTooLargeError, RenderError
     from .exporting import ExpressionTooLargeError
+    from .fitting import FitRowError, FitStoppedError
     from .parsing import ConstantError
     from .stepping import StepLeftDomainError
     from .sweeping import PointsLimitError
@@ -182,6 +183,12 @@ def add_option_hints(exc: AutodiffError) -> None:
         exc.hint = "leave out --expr (and --to latex): the program form names shared values instead"
     elif isinstance(exc, StepLeftDomainError):
         exc.hint = f"the last good point (after step {exc.step - 1}) is: {set_arguments(exc.point)}"
+    elif isinstance(exc, FitStoppedError) and exc.point is not None:
+        exc.hint = (f"the last parameters with a finite loss (step {exc.good_step} started from them); a smaller "
+                    f"--lr may help:\n{set_lines(exc.point)}")
+    elif isinstance(exc, FitRowError):
+        exc.hint = (f"without --strict such rows are left out of the loss and counted; {exc.where} started from "
+                    f"the parameters:\n{set_lines(exc.point)}")
     elif isinstance(exc, PointsLimitError):
         exc.hint = f"if you mean it, raise the ceiling: --max-points {exc.count}"
     elif isinstance(exc, ConstantError):
@@ -259,6 +266,12 @@ def _is_dash_program(arg: str, known: set[str]) -> bool:
 def set_arguments(point: dict[str, float]) -> str:
     """A point as `--set` arguments, to feed into the next command."""
     return " ".join(f"--set {name}={value!r}" for name, value in point.items())
+
+
+def set_lines(point: dict[str, float]) -> str:
+    """A point as `--set` arguments one a line, joined by shell line continuations: a message cuts long
+    lines, and a net has many parameters."""
+    return " \\\n".join(f"  --set {name}={value!r}" for name, value in point.items())
 
 
 @click.group(cls=AutodiffGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -906,3 +919,160 @@ def plot_command(program, source_file, assignments, output_name, over, order, pa
         write_plot_file(picture, path, fmt)
     if picture.failed:
         click.echo(f"{picture.failed} point{'s' if picture.failed > 1 else ''} failed: gaps in the plot", err=True)
+
+
+@cli.command("net")
+@click.argument("sizes", nargs=-1, required=True, type=click.IntRange(1, None))
+@click.option("--seed", type=int, default=None,
+              help="Seed of Python's random module for the parameters' draws (default 1337, as micrograd's demo).")
+@click.option("--linear-out", is_flag=True, help="No tanh on the last layer.")
+@click.option("--loss", type=click.Choice(["squared", "hinge", "none"]), default="squared", show_default=True,
+              help="The last statement, the loss of one row: (out - y)**2, relu(1 - y*out) (targets -1 or 1), "
+                   "or none: the output itself.")
+def net_command(sizes, seed, linear_out, loss):
+    """Print micrograd's MLP as a program: `autodiff net 3 4 4 1` is the lecture's MLP(3, [4, 4, 1]).
+
+    \b
+      autodiff net 3 4 4 1 --seed 1 > net.ad
+      autodiff fit -f net.ad --data rows.csv --steps 100 --lr 0.05
+
+    SIZES are the number of inputs, then each layer's number of neurons. The
+    data columns are the inputs x0, x1, ... and the target y (y0, y1, ... for
+    several outputs); the weights w{layer}_{neuron}_{input} and biases
+    b{layer}_{neuron} are inputs with defaults drawn as the lecture draws them:
+    random.seed(SEED), then for each layer, for each neuron,
+    random.uniform(-1, 1) for each weight and then the bias. At most 100,000
+    parameters.
+    """
+    from .fitting import mlp_program
+
+    options = {} if seed is None else {"seed": seed}
+    sys.stdout.write(mlp_program(sizes, loss=loss, linear_out=linear_out, **options))
+
+
+FIT_PROGRESS_WORK = 200_000     # rows x steps from which a terminal gets a progress bar
+
+
+@cli.command("fit", cls=AutodiffCommand, epilog=PROGRAM_HELP)
+@program_options
+@click.option("--data", "data_file", required=True, metavar="FILE", type=click.Path(allow_dash=True),
+              help="The rows to train on: CSV with a header of input names, or JSON Lines, as --points reads "
+                   "('-' for standard input). At most 100,000,000 numbers, read once into memory.")
+@click.option("--ignore-extra", is_flag=True, help="Drop the columns of --data that name no input.")
+@click.option("--steps", type=click.IntRange(1, MAX_STEPS), default=100, show_default=True,
+              help="How many steps (at most 10,000,000).")
+@click.option("--lr", type=float, default=0.05, show_default=True, help="The learning rate.")
+@click.option("--reduce", type=click.Choice(["sum", "mean"]), default="sum", show_default=True,
+              help="The loss: the output summed over the rows (the lecture's), or averaged.")
+@click.option("--batch", type=click.IntRange(1, None), default=None, metavar="N",
+              help="Each step on N rows drawn at random, without repeats (default: every row).")
+@click.option("--seed", type=click.IntRange(0, None), default=0, show_default=True, help="Seed of the --batch draws.")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd", show_default=True,
+              help="sgd: p -= lr·g; momentum: v = m·v + g, p -= lr·v; adam: PyTorch's, bias-corrected.")
+@click.option("--momentum", type=float, default=None, help="With --optimizer momentum: m (default 0.9).")
+@click.option("--beta1", type=float, default=None, help="With --optimizer adam: β1 (default 0.9).")
+@click.option("--beta2", type=float, default=None, help="With --optimizer adam: β2 (default 0.999).")
+@click.option("--eps", type=float, default=None, help="With --optimizer adam: ε (default 1e-8).")
+@click.option("--freeze", default="", metavar="NAMES", help="Parameters that stay fixed, e.g. b0_0,b0_1.")
+@click.option("--strict", is_flag=True, help="Stop at the first row that leaves the program's domain (exit 2).")
+@click.option("--precision", default=4, show_default=True, type=click.IntRange(0, 17), help="Decimals shown.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Strict JSON: the loss of every step, the loss at the start and the end, every parameter.")
+@click.option("--emit-set", is_flag=True, help="Print only the trained parameters, as --set arguments.")
+@click.option("--plot", "plot_path", metavar="FILE", type=click.Path(allow_dash=True),
+              help="Draw the loss of every step: FILE.svg, .png or .pdf (Matplotlib), or '-' for a text plot "
+                   "before the table (plotille).")
+@rows_options(kept="the first parameters are kept")
+def fit_command(program, source_file, assignments, output_name, data_file, ignore_extra, steps, lr, reduce, batch,
+                seed, optimizer, momentum, beta1, beta2, eps, freeze, strict, precision, as_json, emit_set, plot_path,
+                rows, all_rows):
+    """Train the program's parameters by gradient descent on the rows of a data file.
+
+    \b
+      autodiff net 3 4 4 1 --seed 1 > net.ad
+      autodiff fit -f net.ad --data rows.csv --steps 100 --lr 0.05 --emit-set
+
+    The columns of --data are inputs given per row; every other input is a
+    parameter, trained from its default or --set value to minimise the
+    program's output summed (or with --reduce mean, averaged) over the rows.
+    A step is the lecture's loop: the loss at the current parameters (the
+    loss reported for that step), its gradient, and the update. A row where
+    the program leaves its domain is left out of that step's loss and counted
+    on stderr (--strict stops there). A loss or an update that is not finite
+    stops the training (exit 2) with the last good parameters.
+    """
+    from .fitting import Optimizer, fit, read_data, write_fit_json, write_fit_report
+    from .sweeping import open_points
+    from .tables import progress_bar
+
+    positive("--lr", lr)
+    if as_json and emit_set:
+        raise AutodiffError("--json and --emit-set each choose what is printed: give one")
+    if plot_path == "-" and (as_json or emit_set):
+        raise AutodiffError("--plot - draws on standard output, where --json and --emit-set write",
+                            hint="write the plot to a file: --plot loss.svg")
+    settings = {"momentum": momentum, "beta1": beta1, "beta2": beta2, "eps": eps}
+    for name, value in settings.items():
+        uses = "momentum" if name == "momentum" else "adam"
+        if value is not None and optimizer != uses:
+            raise AutodiffError(f"--{name} is for --optimizer {uses}")
+    fmt = plot_format(plot_path)
+    prog = load_program(program, source_file, assignments, output_name, stdin_for_points=data_file == "-")
+    points = open_points(data_file)
+    given = {pair.partition("=")[0].strip() for pair in assignments}
+    both = [name for name in points.names if name in given]
+    if both:
+        raise AutodiffError(f"{both[0]} is a column of the data and also given by --set",
+                            hint=f"drop --set {both[0]}=...")
+    if ignore_extra:
+        points = points.only(prog.inputs)
+    data = read_data(points)
+    chosen = Optimizer(optimizer, lr, **{name: value for name, value in settings.items() if value is not None})
+    work = steps * min(len(data), batch or len(data))
+    with progress_bar(steps, terminal(sys.stderr) if work >= FIT_PROGRESS_WORK else None, "fitting",
+                      minimum=1) as bar:
+        result = fit(prog, data, steps, chosen, reduce=reduce, batch=batch, seed=seed, freeze=comma_list(freeze),
+                     strict=strict, on_step=None if bar is None else lambda step, loss: bar(step, f"loss {loss:.6g}"))
+    if result.left_out_times:
+        rows_left = f"{result.left_out_rows:,} row{'s' if result.left_out_rows > 1 else ''}"
+        click.echo(f"{rows_left} left out of the loss where the program leaves its domain ({result.left_out_times:,} "
+                   f"time{'s' if result.left_out_times > 1 else ''} in {result.passes:,} passes over the rows); the "
+                   f"first: {result.first_left_out}; --strict stops there", err=True)
+    if plot_path is not None:
+        title = f"{prog.output_label} per step ({result.reduce} over {result.batch or result.rows:,} rows; " \
+                f"{result.optimizer.describe()})"
+        if fmt is None:
+            from .plotting import write_loss_text_plot
+
+            color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+            width, height = shutil.get_terminal_size((100, 30))
+            write_loss_text_plot(result.losses, sys.stdout, title, width=width, height=height, color=color)
+        else:
+            from .plotting import write_loss_plot
+
+            write_loss_plot(result.losses, plot_path, fmt, title)
+    if emit_set:
+        sys.stdout.write(set_arguments(result.end) + "\n")
+    elif as_json:
+        write_fit_json(prog, result, sys.stdout)
+    else:
+        write_fit_report(prog, result, sys.stdout, precision=precision, rich=sys.stdout.isatty(),
+                         max_rows=None if all_rows else rows, cut_hint="--all shows every one; --json has them all")
+
+
+def plot_format(path: str | None) -> str | None:
+    """The loss plot's format (None for a text plot, '-'), its library there and its file writable,
+    all checked before any work."""
+    from .output import check_writable
+    from .plotting import FILE_FORMATS, require_plotter
+    from .sweep_output import format_for
+
+    if path is None:
+        return None
+    fmt = None if path == "-" else format_for(path, None)
+    if path != "-" and fmt not in FILE_FORMATS:
+        raise AutodiffError(f"cannot tell the format of {path}",
+                            hint="name it .svg, .png or .pdf, or '-' for a text plot")
+    require_plotter(fmt)
+    check_writable(None if path == "-" else path)
+    return fmt

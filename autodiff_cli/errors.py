@@ -73,7 +73,13 @@ class MissingInputsError(SourceError):
 
 
 class DomainError(SourceError):
-    """A value or a derivative left the real numbers (log(0), x/0, overflow, ...)."""
+    """A value or a derivative left the real numbers (log(0), x/0, overflow, ...); `reason` is
+    the op's own words for why, without the place (to tell an overflow from the rest)."""
+
+    def __init__(self, message: str, text: str, start: int, end: int | None = None, hint: str = "",
+                 reason: str = ""):
+        super().__init__(message, text, start, end, hint)
+        self.reason = reason
 
 
 def line_and_column(text: str, pos: int) -> tuple[int, int]:

@@ -368,3 +368,80 @@ def _segments(x: list[float], y: list[float]):
             run_x, run_y = [], []
     if run_x:
         yield run_x, run_y
+
+
+# The loss curve of a training run
+
+LOG_SCALE_SPAN = 100        # a loss curve spanning more than this factor is drawn on a log scale
+
+
+def require_plotter(fmt: str | None) -> None:
+    """Refuse at once, before any work, a picture whose library is missing: Matplotlib for a
+    file (`fmt` svg, png or pdf), plotille for a text plot (`fmt` None)."""
+    from importlib import import_module
+
+    try:
+        import_module("plotille" if fmt is None else "matplotlib")
+    except ImportError:
+        which = "a plot in the terminal needs plotille" if fmt is None else "plotting to a file needs Matplotlib"
+        raise PlotError(f"{which}, which is not installed", hint=INSTALL) from None
+
+
+def _loss_curve(losses) -> tuple[object, object, bool]:
+    """Steps (1, 2, ...) and losses, at most CURVE_POINTS of them evenly spaced (the last kept), and
+    whether to draw them on a log scale: every loss positive, spanning more than LOG_SCALE_SPAN."""
+    import numpy as np
+
+    losses = np.asarray(losses, dtype=float)
+    steps = np.arange(1, len(losses) + 1)
+    if len(losses) > CURVE_POINTS:
+        keep = np.unique(np.linspace(0, len(losses) - 1, CURVE_POINTS).round().astype(np.int64))
+        steps, losses = steps[keep], losses[keep]
+    low, high = float(losses.min()), float(losses.max())
+    return steps, losses, low > 0 and high / low > LOG_SCALE_SPAN
+
+
+def write_loss_plot(losses, path: str, fmt: str, title: str) -> None:
+    """The loss of every step as an SVG, PNG or PDF file (log scale where it spans decades)."""
+    steps, values, log = _loss_curve(losses)
+    figure = _matplotlib_figure(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ax = figure.subplots()
+        ax.plot(steps, values, color="C0", linewidth=1.6, marker="o" if len(values) <= 50 else None, markersize=3)
+        if log:
+            ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss" + (" (log scale)" if log else ""))
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})
+        with open_output(path) as f:
+            figure.savefig(f, format=fmt, metadata=metadata)
+
+
+def write_loss_text_plot(losses, out: TextIO, title: str, *, width: int = 80, height: int = 24,
+                         color: bool = True) -> None:
+    """The loss of every step as a text plot (log10 of the loss where it spans decades)."""
+    try:
+        import plotille
+    except ImportError:
+        raise PlotError("a plot in the terminal needs plotille, which is not installed", hint=INSTALL) from None
+    import numpy as np
+
+    steps, values, log = _loss_curve(losses)
+    figure = plotille.Figure()
+    figure.width, figure.height = max(20, width - 22), max(6, min(height - 8, 20))
+    figure.color_mode = "names"
+    figure.with_colors = color
+    figure.x_label, figure.y_label = "step", "log10 loss" if log else "loss"
+    figure.x_ticks_fkt = figure.y_ticks_fkt = lambda low, high: f"{low:.4g}"
+    figure.origin = False
+    ys = np.log10(values) if log else values
+    if len(steps) > 1:
+        figure.set_x_limits(min_=float(steps[0]), max_=float(steps[-1]))
+    if float(ys.min()) == float(ys.max()):
+        middle = float(ys[0])
+        figure.set_y_limits(min_=middle - max(1.0, abs(middle)) * 0.5, max_=middle + max(1.0, abs(middle)) * 0.5)
+    figure.plot(steps.tolist(), ys.tolist(), lc="blue", marker=None if color else "•")
+    raw(out).write(title + "\n" + figure.show(legend=False) + "\n")

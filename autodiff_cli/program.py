@@ -165,7 +165,7 @@ class Program:
         operands = ", ".join(repr(x.data) if x.op is ops.CONST else f"{self.label(x)} = {x.data!r}"
                              for x in node.inputs)
         where = f"{node.op.symbol} ({operands})" if node.inputs else self.label(node)
-        return DomainError(f"{where}: {exc.reason}", self.text, node.start, node.end)
+        return DomainError(f"{where}: {exc.reason}", self.text, node.start, node.end, reason=exc.reason)
 
     def input_name(self, node: Value) -> str:
         """The name an input has in `inputs` (its label, unless two `Value`s share one)."""

@@ -200,6 +200,11 @@ class FilePoints(Points):
         return names
 
     def chunks(self, size: int) -> Iterator[dict]:
+        for _, columns in self.numbered_chunks(size):
+            yield columns
+
+    def numbered_chunks(self, size: int) -> Iterator[tuple[list[int], dict]]:
+        """As `chunks`, each with its points' line numbers in the file (for messages about a row)."""
         block: list[tuple[int, str]] = []
         rows = iter(self.lines)
         if self.json:
@@ -213,7 +218,7 @@ class FilePoints(Points):
             if not block:
                 return
             columns = self._json_block(block) if self.json else self._csv_block(block)
-            yield dict(zip(self.names, columns))
+            yield [number for number, _ in block], dict(zip(self.names, columns))
             block = []
 
     def _csv_block(self, block: list[tuple[int, str]]) -> list:

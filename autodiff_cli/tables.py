@@ -178,9 +178,10 @@ def write_hessian(hessian: dict[str, dict[str, float | None]], out: TextIO, *, o
 
 @contextmanager
 def progress_bar(total: int, terminal: TextIO | None, description: str,
-                 minimum: int = 1000) -> Iterator[Callable[[int], None] | None]:
+                 minimum: int = 1000) -> Iterator[Callable[..., None] | None]:
     """A Rich progress bar on `terminal`, gone when the work ends; None (no bar) for fewer than
-    `minimum` units of work or when there is no terminal to draw on."""
+    `minimum` units of work or when there is no terminal to draw on.  It is told
+    `(done)`, or `(done, status)` to show a status beside the description (the current loss)."""
     if total < minimum or terminal is None:
         yield None
         return
@@ -189,7 +190,13 @@ def progress_bar(total: int, terminal: TextIO | None, description: str,
 
     with Progress(console=Console(file=terminal), transient=True) as progress:
         task = progress.add_task(description, total=total)
-        yield lambda done: progress.update(task, completed=done)
+
+        def update(done: int, status: str | None = None) -> None:
+            if status is None:
+                progress.update(task, completed=done)
+            else:
+                progress.update(task, completed=done, description=f"{description}: {status}")
+        yield update
 
 
 def write_json(program: Program, out: TextIO, hessian: dict[str, dict[str, float]] | None = None,

@@ -81,3 +81,23 @@ def test_page_bench_runs_at_a_tiny_size(browser):
     assert done.returncode == 0, done.stderr
     for section in ("graph -o page.html", "a slider, input event to painted frame"):
         assert f"## {section}" in done.stdout
+
+
+def test_the_fit_bench_compares_the_same_training():
+    """The row-by-row loop and the hand-written NumPy floor take the steps `fit` takes."""
+    import fit as fit_bench
+
+    data = fit_bench.random_rows(300)
+    ours = fit_bench.vectorised(fit_bench.net(), data, 3).losses.tolist()
+    assert fit_bench.per_row(fit_bench.net(), data, 300, 3) == pytest.approx(ours, rel=1e-12)
+    assert fit_bench.hand_numpy(fit_bench.net(), data, 3) == pytest.approx(ours, rel=1e-12)
+    assert ours[-1] < ours[0]
+
+
+@pytest.mark.slow
+def test_fit_bench_runs_at_a_tiny_size():
+    done = subprocess.run([sys.executable, str(BENCH / "fit.py"), "--quick"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    for section in ("Compute", "Training"):
+        assert f"## {section}" in done.stdout

@@ -249,11 +249,50 @@ def test_a_sweep_that_fails_before_its_first_row_writes_nothing():
     (["check", "x", "-s", "x=1", "--atol", "inf", "--json"], "--atol must be a finite number"),
     (["check", "x", "-s", "x=1", "--h", "inf", "--json"], "--h must be a finite number"),
     (["step", "x", "-s", "x=1", "--lr", "nan"], "--lr must be a finite number"),
+    (["fit", "w*x", "--data", "rows.csv", "--steps", "100000000"], "100000000 is not in the range 1<=x<=10000000"),
+    (["fit", "w*x", "--data", "rows.csv", "--lr", "inf"], "--lr must be a finite number"),
+    (["fit", "w*x", "--data", "rows.csv", "--batch", "0"], "0 is not in the range x>=1"),
+    (["net", "1000", "1000", "1000"], "more than the ceiling of 100,000"),
 ])
 def test_unbounded_or_impossible_requests_are_refused_at_once(args, says):
     start = time.monotonic()
     refused(autodiff(*args), says=says)
     assert time.monotonic() - start < 60          # a guard against a blow-up, not a timing test
+
+
+# Training: a fit that stops writes nothing
+
+@pytest.mark.parametrize("program, args, says", [
+    ("(w*x - y)**2", ["--set", "w=0", "--lr", "1", "--steps", "1000"], "the last parameters with a finite loss"),
+    ("(w*log(x) - y)**2", ["--set", "w=0", "--strict"], "rows.csv line 3: line 1, column 4: log (x = -1.0)"),
+])
+def test_a_fit_that_stops_writes_nothing(tmp_path, program, args, says):
+    (tmp_path / "rows.csv").write_text("x,y\n1,2\n-1,4\n3,6\n" if "log" in program else "x,y\n1,2\n2,4\n3,6\n")
+    err = refused(autodiff("fit", program, "--data", "rows.csv", *args, "--plot", "loss.svg", "--json", cwd=tmp_path),
+                  says=says)
+    assert "--set w=" in err and listing(tmp_path) == ["rows.csv"]
+
+
+def test_fit_reads_its_rows_from_standard_input_and_writes_its_plot_whole(tmp_path):
+    rows = b"x,y\n1,2\n2,4\n3,6\n"
+    done = autodiff("fit", "(w*x - y)**2", "--set", "w=0", "--data", "-", "--steps", "200", "--lr", "0.01",
+                    "--emit-set", "--plot", "loss.png", input=rows, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().startswith("--set w=1.99999") and listing(tmp_path) == ["loss.png"]
+    assert (tmp_path / "loss.png").read_bytes().startswith(b"\x89PNG")
+    refused(autodiff("fit", "-f", "-", "--data", "-", input=b"(w*x - y)**2"), says="not both")
+
+
+def test_a_signal_during_training_exits_128_plus_it_and_writes_no_plot(tmp_path):
+    (tmp_path / "rows.csv").write_text("x,y\n" + "".join(f"{i / 1000},{i / 500}\n" for i in range(20_000)))
+    child = subprocess.Popen([*AUTODIFF, "fit", "(w*x - y)**2", "--set", "w=0", "--data", "rows.csv", "--steps",
+                              "10000000", "--lr", "1e-9", "--plot", "loss.svg"], cwd=tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    time.sleep(2)
+    child.send_signal(signal.SIGTERM)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 128 + signal.SIGTERM, err
+    assert b"Traceback" not in err and out == b"" and listing(tmp_path) == ["rows.csv"]
 
 
 def test_one_axis_streams_in_bounded_memory():
@@ -390,3 +429,4 @@ def test_fuzzed_over_specs_never_show_a_traceback(specs):
 def test_fuzzed_points_never_show_a_traceback(content):
     in_process(["eval", "x*y", "--set", "y=2", "--points", "-"], input=content)
     in_process(["check", "x*y", "--set", "y=2", "--points", "-"], input=content)
+    in_process(["fit", "w*x*y", "--set", "w=1", "--data", "-", "--steps", "2"], input=content)

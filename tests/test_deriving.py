@@ -149,6 +149,14 @@ def test_the_hessian_of_the_issue_example(run):
     assert table[-2].split() == ["x", "36.0000", "12.0000"] and table[-1].split() == ["y", "12.0000", "0.0000"]
 
 
+def test_a_gradient_that_is_an_input_gives_a_hessian_row_of_its_own():
+    """d out/dy of x*y is x itself: its row's backward pass holds x alone, and y's entry is 0,
+    not what the row of x left in y's gradient."""
+    prog = parse("x*y")
+    prog.set({"x": 1.0, "y": 2.0})
+    assert hessian(prog.run()) == {"x": {"x": 0.0, "y": 1.0}, "y": {"x": 1.0, "y": 0.0}}
+
+
 def test_the_second_derivative_program_runs_and_gives_the_hessian(run):
     program = run("diff", NEURON, "--order", "2")
     assert program.exit_code == 0
@@ -267,8 +275,3 @@ def test_latex_is_balanced_and_compiles_where_latex_is_installed(run, tmp_path):
                               capture_output=True, timeout=120)
         assert done.returncode == 0, done.stdout[-2000:]
 
-
-def test_a_hessian_row_whose_gradient_is_an_input_starts_from_zero():
-    """d(x*y)/dy is x itself: its row's backward pass reaches no other input, which must read 0."""
-    prog = evaluate("x*y", x=2, y=3)
-    assert hessian(prog) == {"x": {"x": 0.0, "y": 1.0}, "y": {"x": 1.0, "y": 0.0}}

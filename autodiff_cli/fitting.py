@@ -1,0 +1,482 @@
+"""Training: the lecture's MLP written as a program, and gradient descent over a file of rows.
+
+`mlp_program` writes micrograd's `MLP(nin, nouts)` in the language: one statement per neuron,
+its weights and bias declared as inputs with the lecture's random draws as their defaults, the
+data columns (x0, x1, ... and the target y) as inputs without a value, and a per-row loss last.
+
+`fit` trains a program's parameters, the inputs that are not columns of the data, on the rows
+of a file.  A step is the lecture's loop: the loss at the current parameters, its gradient, and
+an update.  The loss of a step is the program's output summed (or averaged) over the step's rows
+at the parameters *before* the step's update, which is what the lecture's loop prints.  Each step
+is one pass over its rows with the sweeps' array rules (`sweeping.forward_arrays` and
+`backward_arrays`), a chunk of rows at a time, the parameters' gradients summed over the rows.
+A row the array pass finds suspect (an op refuses it, or a number is not finite) is run again by
+the scalar engine, which gives its exact numbers or its exact error; a row that leaves an op's
+domain is left out of that step's loss, or, when strict, stops the training.  A row whose loss or
+gradient overflows is not left out: the loss is then not finite, and training stops there.
+
+NumPy is imported only when training.
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Callable, Collection, Sequence, TextIO
+
+from . import ops
+from .errors import AutodiffError, MissingInputsError, clip
+from .program import Program
+from .sweeping import FilePoints, MAX_CHUNK, backward_arrays, chunk_size, forward_arrays, local_derivatives, numpy
+from .tables import format_number
+
+# The lecture's MLP as a program
+
+MAX_PARAMETERS = 100_000    # a net's weights and biases: past this, the program alone is megabytes
+NET_SEED = 1337             # micrograd's demo notebook seeds its generators with 1337
+LOSSES = ("squared", "hinge", "none")
+
+
+def parameter_count(sizes: Sequence[int]) -> int:
+    """Weights and biases of an MLP of these sizes: (inputs + 1) per neuron."""
+    return sum((nin + 1) * nout for nin, nout in zip(sizes, sizes[1:]))
+
+
+def mlp_program(sizes: Sequence[int], seed: int = NET_SEED, loss: str = "squared", linear_out: bool = False) -> str:
+    """micrograd's `MLP(sizes[0], sizes[1:])` as a program.
+
+    The parameters are drawn as the lecture draws them: `random.seed(seed)`, then for each layer,
+    for each neuron, `random.uniform(-1, 1)` for each weight and then the bias; they are named
+    `w{layer}_{neuron}_{input}` and `b{layer}_{neuron}` and written as the shortest text that
+    reads back to the same float.  A neuron is `tanh(b + w0*x0 + w1*x1 + ...)`, summed in the
+    lecture's order; the last layer has no tanh with `linear_out`.  The last statement is the
+    loss of one row: `(out - y)**2` ("squared"), micrograd's demo's `relu(1 - y*out)` ("hinge"),
+    summed over the outputs when there are several (targets y0, y1, ...), or the output itself
+    ("none", for one output).
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2 or any(n < 1 for n in sizes):
+        raise AutodiffError("a net needs its number of inputs and the size of each layer, at least one layer "
+                            "and each size at least 1, e.g. 3 4 4 1")
+    shape = clip("-".join(map(str, sizes)))
+    count = parameter_count(sizes)
+    if count > MAX_PARAMETERS:
+        raise AutodiffError(f"a {shape} net has {count:,} parameters, more than the ceiling of {MAX_PARAMETERS:,}")
+    if loss not in LOSSES:
+        raise AutodiffError(f"unknown loss {clip(loss)!r}: the losses are {', '.join(LOSSES)}")
+    outputs = sizes[-1]
+    if loss == "none" and outputs > 1:
+        raise AutodiffError(f"a program has one output, and this net has {outputs}: choose a loss that adds "
+                            "them up (squared or hinge), or a last layer of one neuron")
+    inputs = [f"x{i}" for i in range(sizes[0])]
+    outs = ["out"] if outputs == 1 else [f"out{k}" for k in range(outputs)]
+    targets = ["y"] if outputs == 1 else [f"y{k}" for k in range(outputs)]
+    activation = "tanh neurons" + (", the last layer linear" if linear_out else "")
+    lines = [f"# micrograd's MLP({sizes[0]}, [{', '.join(map(str, sizes[1:]))}]): {activation}; "
+             f"{count:,} parameters",
+             f"# drawn as the lecture draws them: random.seed({seed}), then for each layer, for each neuron,",
+             "# random.uniform(-1, 1) for each weight and then the bias",
+             f"# the data, given per row: {_listed(inputs)}"
+             + ("" if loss == "none" else f"; the target {_listed(targets)}")]
+    rng = random.Random(seed)
+    layers = len(sizes) - 1
+    for layer, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
+        last = layer == layers - 1
+        linear = last and linear_out
+        names = outs if last else [f"h{layer}_{neuron}" for neuron in range(nout)]
+        kind = "linear" if linear else "tanh"
+        lines.append(f"# layer {layer}: {nout} {kind} neuron{'s' if nout > 1 else ''} of {_listed(inputs)}"
+                     + (" (the output)" if last else ""))
+        for neuron in range(nout):
+            weights = [f"w{layer}_{neuron}_{i}" for i in range(nin)]
+            bias = f"b{layer}_{neuron}"
+            values = [rng.uniform(-1, 1) for _ in range(nin)] + [rng.uniform(-1, 1)]
+            lines.append("; ".join(f"{name} = {value!r}" for name, value in zip([*weights, bias], values)))
+            total = " + ".join([bias, *(f"{w}*{x}" for w, x in zip(weights, inputs))])
+            lines.append(f"{names[neuron]} = {total}" if linear else f"{names[neuron]} = tanh({total})")
+        inputs = names
+    if loss == "squared":
+        lines.append(f"# the loss of one row: the squared error against {_listed(targets)}")
+        lines.append("loss = " + " + ".join(f"({o} - {t})**2" for o, t in zip(outs, targets)))
+    elif loss == "hinge":
+        lines.append(f"# the loss of one row: the hinge loss against {_listed(targets)} (each -1 or 1)")
+        lines.append("loss = " + " + ".join(f"relu(1 - {t}*{o})" for o, t in zip(outs, targets)))
+    return "\n".join(lines) + "\n"
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names) if len(names) <= 4 else f"{names[0]} to {names[-1]}"
+
+
+# The data
+
+MAX_DATA_VALUES = 100_000_000   # rows x columns held in memory: 800 MB of floats (10^7 rows of 10 columns)
+
+
+@dataclass
+class Data:
+    """The rows of a file, held in memory: a float array per column, and each row's line number."""
+
+    source: str
+    columns: dict[str, object]
+    lines: object
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def read_data(points: FilePoints, max_values: int = MAX_DATA_VALUES) -> Data:
+    """Every row of `points`, read once; refused as soon as it passes `max_values` numbers."""
+    np = numpy()
+    width = max(1, len(points.names))
+    parts: dict[str, list] = {name: [] for name in points.names}
+    lines = []
+    count = 0
+    for numbers, columns in points.numbered_chunks(MAX_CHUNK):
+        count += len(numbers)
+        if count * width > max_values:
+            raise AutodiffError(f"{points.source} holds more than {max_values:,} numbers ({count:,} rows of "
+                                f"{width} column{'s' if width > 1 else ''} so far): the data must fit in memory, "
+                                f"at most {max_values:,} numbers")
+        lines.append(np.asarray(numbers, dtype=np.int64))
+        for name, column in columns.items():
+            parts[name].append(column)
+    if not count:
+        raise AutodiffError(f"{points.source}: no rows to train on")
+    arrays = {}
+    for name in points.names:                   # one column at a time: never two copies of all the data
+        arrays[name] = np.concatenate(parts.pop(name))
+    return Data(points.source, arrays, np.concatenate(lines))
+
+
+# Training
+
+REDUCTIONS = ("sum", "mean")
+
+
+@dataclass
+class Optimizer:
+    """The update of a parameter p with gradient g at step t (1, 2, ...), learning rate lr:
+
+    - sgd, the lecture's: p -= lr * g
+    - momentum (PyTorch's SGD with momentum): v = momentum * v + g; p -= lr * v  (v starts at 0)
+    - adam (PyTorch's, bias-corrected): m = beta1 * m + (1 - beta1) * g; v = beta2 * v + (1 - beta2) * g²;
+      p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)  (m and v start at 0)
+    """
+
+    name: str = "sgd"
+    lr: float = 0.05
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+
+    def __post_init__(self) -> None:
+        if self.name not in ("sgd", "momentum", "adam"):
+            raise AutodiffError(f"unknown optimizer {clip(self.name)!r}: the optimizers are sgd, momentum, adam")
+        checks = [("the learning rate", self.lr, 0.0, math.inf, False), ("momentum", self.momentum, 0.0, 1.0, True),
+                  ("beta1", self.beta1, 0.0, 1.0, True), ("beta2", self.beta2, 0.0, 1.0, True),
+                  ("eps", self.eps, 0.0, math.inf, False)]
+        for what, value, low, high, zero in checks:
+            if not (math.isfinite(value) and (low < value or zero and value == low) and value < high):
+                bounds = f"at least {low:g} and below {high:g}" if zero else "a finite number above 0"
+                raise AutodiffError(f"{what} must be {bounds}, not {value!r}")
+
+    def describe(self) -> str:
+        extra = {"sgd": "", "momentum": f", momentum {self.momentum:g}",
+                 "adam": f", beta1 {self.beta1:g}, beta2 {self.beta2:g}, eps {self.eps:g}"}[self.name]
+        return f"{self.name}, lr {self.lr:g}{extra}"
+
+
+class FitStoppedError(AutodiffError):
+    """Training cannot go on; `point` holds the last parameters whose loss was finite, the ones
+    step `good_step` started from (None when even the first loss was not)."""
+
+    def __init__(self, message: str, point: dict[str, float] | None = None, good_step: int | None = None):
+        shown = "" if point is None else ", ".join(f"{name} = {value!r}" for name, value in point.items())
+        super().__init__(message, hint="" if point is None else
+                         f"the last parameters with a finite loss (step {good_step} started from them) are: {shown}")
+        self.point = point
+        self.good_step = good_step
+
+
+class FitRowError(AutodiffError):
+    """A row left the program's domain while training strictly: `where` says when ("step 3"),
+    `point` holds the parameters then."""
+
+    def __init__(self, message: str, where: str, point: dict[str, float]):
+        super().__init__(message)
+        self.where = where
+        self.point = point
+
+
+@dataclass
+class FitResult:
+    """What training did: the parameters before and after, the loss of every step, and the rows
+    left out where the program leaves its domain."""
+
+    names: list[str]                    # the parameters, in the program's order of inputs
+    start: dict[str, float]
+    end: dict[str, float]
+    grad: dict[str, float]              # the gradient at the end, over every row, reduced as the loss
+    losses: object                      # losses[i]: the loss before step i + 1's update (a NumPy array)
+    start_loss: float                   # over every row, at the start
+    end_loss: float                     # over every row, at the end
+    rows: int
+    reduce: str
+    batch: int | None
+    optimizer: Optimizer
+    frozen: frozenset[str] = frozenset()
+    passes: int = 0                     # passes over rows: one a step, one for the end loss (and one for the
+                                        # start loss, with batches)
+    left_out_rows: int = 0              # rows left out at least once
+    left_out_times: int = 0             # (row, pass) pairs left out
+    first_left_out: str | None = None   # the first one's message
+
+
+OVERFLOWS = (ops.TOO_LARGE, ops.GRADIENT_TOO_LARGE)     # a row's loss or gradient too large: the loss is not finite
+
+
+class _Passes:
+    """The loss and its gradient over some rows, chunk by chunk, with the rows that fail counted."""
+
+    def __init__(self, program: Program, data: Data, params: list[str], strict: bool):
+        self.program = program
+        self.data = data
+        self.nodes = [program.inputs[name] for name in params]
+        self.strict = strict
+        self.derivatives = local_derivatives(program)
+        self.size = chunk_size(len(program.nodes))
+        self.failed_rows: set[int] = set()          # membership and count only
+        self.failures = 0
+        self.first_failure: str | None = None
+
+    def point(self) -> dict[str, float]:
+        return {self.program.input_name(node): node.data for node in self.nodes}
+
+    def run(self, rows, when: str, reduce: str):
+        """(loss, gradient array) over `rows` (indices, or None for every row), reduced; `when`
+        ("step 3") is for messages."""
+        np = numpy()
+        count = len(self.data) if rows is None else len(rows)
+        loss = 0.0
+        grad = np.zeros(len(self.nodes))
+        used = 0
+        first = None
+        with np.errstate(all="ignore"):
+            for start in range(0, count, self.size):
+                stop = min(count, start + self.size)
+                where = slice(start, stop) if rows is None else rows[start:stop]
+                columns = {name: column[where] for name, column in self.data.columns.items()}
+                part, grads, suspect = self._chunk(columns, stop - start)
+                if suspect.any():
+                    good = ~suspect
+                    loss += float(part[good].sum())
+                    grad += [g[good].sum() for g in grads]
+                    used += int(good.sum())
+                    for i in np.flatnonzero(suspect).tolist():
+                        found = self._rerun(columns, i, start + i if rows is None else int(rows[start + i]), when)
+                        if isinstance(found, str):
+                            first = first or found
+                            continue
+                        loss += found[0]
+                        grad += found[1]
+                        used += 1
+                else:
+                    loss += float(part.sum())
+                    grad += [g.sum() for g in grads]
+                    used += stop - start
+        if used == 0:
+            raise FitStoppedError(f"{when}: every row leaves the program's domain; the first: {first}")
+        if reduce == "mean":
+            return loss / used, grad / used
+        return loss, grad
+
+    def _chunk(self, columns: dict, n: int):
+        """The output at each row, each parameter's gradient at each row, and the suspect rows."""
+        np = numpy()
+        data, suspect = forward_arrays(self.program, columns, n)
+        grads = backward_arrays(self.program, data, self.derivatives)
+        full = lambda x: np.broadcast_to(np.asarray(x, dtype=float), (n,))       # noqa: E731
+        found = [full(grads[node.index]) for node in self.nodes]
+        for g in found:
+            suspect |= ~np.isfinite(g)
+        return full(data[self.program.output.index]), found, suspect
+
+    def _rerun(self, columns: dict, i: int, row: int, when: str):
+        """The row run by the scalar engine: (loss, gradients), or its error message."""
+        program = self.program
+        with program.at({name: float(column[i]) for name, column in columns.items()}):
+            try:
+                program.run()
+            except AutodiffError as exc:
+                message = f"{self.data.source} line {int(self.data.lines[row])}: {exc.one_line()}"
+                if getattr(exc, "reason", None) in OVERFLOWS:
+                    raise FitStoppedError(f"{when}: the loss is not finite, training diverged: {message}") from None
+                if self.strict:
+                    raise FitRowError(message, when, self.point()) from None
+                self.failures += 1
+                self.failed_rows.add(row)
+                if self.first_failure is None:
+                    self.first_failure = message
+                return message
+            return program.value, [node.grad for node in self.nodes]
+
+
+def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = None, *, reduce: str = "sum",
+        batch: int | None = None, seed: int = 0, freeze: Collection[str] = (), strict: bool = False,
+        on_step: Callable[[int, float], None] | None = None) -> FitResult:
+    """Train the program's parameters (its inputs that are not columns of `data`, starting at their
+    values) for `steps` steps, minimising its output summed (`reduce="sum"`, the lecture's choice)
+    or averaged ("mean") over the rows.  Each step takes every row, or with `batch` that many rows
+    drawn at random without repeats (seeded by `seed`).  `freeze` names parameters that stay put.
+
+    A row where the program leaves its domain is left out of that step's loss and counted (the
+    result says how many), or with `strict` raises `FitRowError`, naming its line in the file.  A
+    step whose loss is not finite (a row's loss or gradient overflowing included), or whose update
+    is not, raises `FitStoppedError` with the last parameters whose loss was finite; the program
+    is left at those.  `on_step(step, loss)` is told after each step.  The program is left at the
+    trained parameters.
+    """
+    np = numpy()
+    optimizer = optimizer or Optimizer()
+    if reduce not in REDUCTIONS:
+        raise AutodiffError(f"unknown reduction {clip(reduce)!r}: sum or mean")
+    if seed < 0:
+        raise AutodiffError(f"the seed of the batches must be at least 0, not {seed}")
+    if steps < 1 or batch is not None and batch < 1:
+        raise AutodiffError(f"training takes at least one step of at least one row, not {steps} steps of "
+                            f"{'every row' if batch is None else batch}")
+    program.check_inputs(data.columns, f"the columns of {data.source}")
+    program.check_inputs(freeze, "cannot freeze")
+    columns = [name for name in freeze if name in data.columns]
+    if columns:
+        raise AutodiffError(f"cannot freeze {clip(columns[0])}: it is a column of {data.source}, not a parameter")
+    params = [name for name in program.inputs if name not in data.columns]
+    if not params:
+        raise AutodiffError(f"every input of the program is a column of {data.source}: there is nothing to train")
+    missing = [name for name in params if program.inputs[name].data is None]
+    if missing:
+        raise MissingInputsError(missing, program.text, program.inputs[missing[0]].start)
+    moving = np.array([name not in freeze for name in params])
+    if not moving.any():
+        raise AutodiffError("every parameter is frozen: there is nothing to train")
+    passes = _Passes(program, data, params, strict)
+    theta = np.array([program.inputs[name].data for name in params], dtype=float)
+    start = dict(zip(params, theta.tolist()))
+    update = _updater(optimizer, moving)
+    rng = np.random.default_rng(seed) if batch is not None and batch < len(data) else None
+    losses = np.empty(steps)
+    good: tuple[int, object] | None = None              # (step, parameters) of the last finite loss
+
+    def stopped(message: str) -> FitStoppedError:
+        if good is None:
+            return FitStoppedError(message)
+        return FitStoppedError(message, dict(zip(params, good[1].tolist())), good[0])
+
+    def evaluate(rows, when: str):
+        try:
+            loss, grad = passes.run(rows, when, reduce)
+        except FitStoppedError as exc:
+            raise stopped(exc.message) from None
+        if not math.isfinite(loss):
+            raise stopped(f"{when}: the loss is {loss!r}: training diverged")
+        return loss, grad
+
+    try:
+        start_loss = None if rng is None else evaluate(None, "at the start")[0]
+        for step in range(1, steps + 1):
+            rows = None if rng is None else np.sort(rng.choice(len(data), size=batch, replace=False))
+            loss, grad = evaluate(rows, f"step {step}")
+            losses[step - 1] = loss
+            good = (step, theta.copy())
+            theta = update(theta, grad, step)
+            if not np.isfinite(theta).all():
+                culprit = int(np.flatnonzero(~np.isfinite(theta))[0])
+                raise stopped(f"step {step} sent {params[culprit]} to {float(theta[culprit])!r}: training diverged")
+            _put(passes, theta)
+            if on_step is not None:
+                on_step(step, loss)
+        end_loss, end_grad = evaluate(None, "after the last step")
+    except FitStoppedError as exc:
+        if exc.point is not None:
+            _put(passes, np.array(list(exc.point.values())))
+        raise
+    return FitResult(params, start, dict(zip(params, theta.tolist())), dict(zip(params, end_grad.tolist())), losses,
+                     float(losses[0]) if start_loss is None else start_loss, end_loss, len(data), reduce,
+                     None if rng is None else batch, optimizer, frozenset(freeze), steps + 1 + (rng is not None),
+                     len(passes.failed_rows), passes.failures, passes.first_failure)
+
+
+def _put(passes: _Passes, theta) -> None:
+    for node, value in zip(passes.nodes, theta.tolist()):
+        node.data = value
+
+
+def _updater(optimizer: Optimizer, moving) -> Callable:
+    """The optimizer's update as a function (parameters, gradient, step) -> new parameters; the
+    frozen parameters' gradients are taken as 0, so they never move."""
+    np = numpy()
+    lr = optimizer.lr
+    if optimizer.name == "sgd":
+        return lambda theta, g, t: theta - lr * np.where(moving, g, 0.0)
+    state = {"m": np.zeros(len(moving)), "v": np.zeros(len(moving))}
+    if optimizer.name == "momentum":
+        def momentum(theta, g, t):
+            state["v"] = optimizer.momentum * state["v"] + np.where(moving, g, 0.0)
+            return theta - lr * state["v"]
+        return momentum
+    b1, b2, eps = optimizer.beta1, optimizer.beta2, optimizer.eps
+
+    def adam(theta, g, t):
+        g = np.where(moving, g, 0.0)
+        state["m"] = b1 * state["m"] + (1 - b1) * g
+        state["v"] = b2 * state["v"] + (1 - b2) * g * g
+        denominator = np.sqrt(state["v"]) / math.sqrt(1 - b2 ** t) + eps
+        return theta - (lr / (1 - b1 ** t)) * state["m"] / denominator
+    return adam
+
+
+# Reports
+
+def write_fit_report(program: Program, result: FitResult, out: TextIO, *, precision: int = 4, rich: bool = False,
+                     max_rows: int | None = 200, cut_hint: str = "") -> None:
+    """Each parameter's start, trained value and gradient there; then the loss before and after."""
+    from .tables import write_grid
+
+    def fmt(x: float) -> str:
+        return format_number(x, precision)
+
+    names = result.names
+    shown = names if max_rows is None or len(names) <= max_rows else names[:max_rows - 1]
+    rows: list = [(name, fmt(result.start[name]), fmt(result.end[name]), fmt(result.grad[name]),
+                   "frozen" if name in result.frozen else "") for name in shown]
+    if len(shown) < len(names):
+        rows.append(f"… {len(names) - len(shown)} parameters not shown" + (f" ({cut_hint})" if cut_hint else ""))
+    write_grid(out, ("parameter", "start", "trained", "grad", ""), rows, numeric={"start", "trained", "grad"},
+               rich=rich, title="the parameters: where they started, where training left them, and the gradient "
+                                "there")
+    steps = len(result.losses)
+    over = f"the {result.reduce} over {result.rows:,} row{'s' if result.rows > 1 else ''}"
+    batches = "" if result.batch is None else f", steps of {result.batch:,} rows"
+    out.write(f"{program.output_label}: {fmt(result.start_loss)} -> {fmt(result.end_loss)} after {steps:,} "
+              f"step{'s' if steps != 1 else ''} ({over}; {result.optimizer.describe()}{batches})\n")
+
+
+def write_fit_json(program: Program, result: FitResult, out: TextIO) -> None:
+    """Strict JSON: the loss of every step, the loss over every row at the start and the end, and
+    every parameter's start, trained value and gradient."""
+    from .output import write_json
+
+    parameters = {name: {"start": result.start[name], "value": result.end[name], "grad": result.grad[name],
+                         "frozen": name in result.frozen} for name in result.names}
+    optimizer = result.optimizer
+    settings = {"sgd": {}, "momentum": {"momentum": optimizer.momentum},
+                "adam": {"beta1": optimizer.beta1, "beta2": optimizer.beta2, "eps": optimizer.eps}}[optimizer.name]
+    document = {"output": program.output_label, "reduce": result.reduce, "rows": result.rows, "batch": result.batch,
+                "steps": len(result.losses), "optimizer": {"name": optimizer.name, "lr": optimizer.lr, **settings},
+                "loss": result.losses, "start_loss": result.start_loss, "end_loss": result.end_loss,
+                "parameters": parameters,
+                "left_out": {"rows": result.left_out_rows, "times": result.left_out_times,
+                             "first": result.first_left_out}}
+    write_json(document, out)
