@@ -14,10 +14,20 @@ programs and compares the graphs.
 """
 from __future__ import annotations
 
+import operator
 import re
 from typing import Any, Callable
 
 SHIFT = 0
+UNIT, PICK, GENERAL = "unit", "pick", "general"      # the shapes of a reduction
+
+
+def _getter(positions: list[int]) -> Callable[[list], tuple]:
+    """The kept children at `positions` (from the top of the stack), as a tuple."""
+    if len(positions) == 1:
+        (i,) = positions
+        return lambda values: (values[i],)
+    return operator.itemgetter(*positions)
 
 
 class Token(str):
@@ -62,7 +72,7 @@ class FastParser:
         while True:
             top = self.states[below][origin][1]
             action = self.states[top].get(kind)
-            if action is None or action[0] == SHIFT or action[1][0] != "unit":
+            if action is None or action[0] == SHIFT or action[1][0] is not UNIT:
                 return top
             origin = action[1][2]
 
@@ -70,7 +80,7 @@ class FastParser:
     def _shape(rule: Any) -> tuple:
         """What a reduction by `rule` does: (how, size, origin, name, details).  `unit`: a `?rule`'s
         single kept child passes through; `pick`: the kept values at these positions go to the
-        callback; `general`: tokens dropped, `_rule`s spliced, placeholders inserted."""
+        callback, as a tuple; `general`: tokens dropped, `_rule`s spliced, placeholders inserted."""
         keep_all = rule.options.keep_all_tokens
         roles = []
         for symbol in rule.expansion:
@@ -84,17 +94,19 @@ class FastParser:
         name = rule.alias or origin
         size = len(roles)
         if single and roles == ["keep"] and not empty:
-            return "unit", size, origin, name, ()
-        if "splice" not in roles and not empty and not single and not origin.startswith("_"):
-            return "pick", size, origin, name, tuple(i - size for i, role in enumerate(roles) if role == "keep")
-        return "general", size, origin, name, (tuple(roles), empty, single)
+            return UNIT, size, origin, name, ()
+        picked = [i - size for i, role in enumerate(roles) if role == "keep"]
+        if "splice" not in roles and not empty and not single and size and picked and origin[0] != "_" \
+                and origin != "start":
+            return PICK, size, origin, name, _getter(picked)
+        return GENERAL, size, origin, name, (tuple(roles), empty, single)
 
     def parse(self, text: str, builder: Any, inlined: Callable[[list], Any]) -> Any:
         """The value of the start rule's callback for a valid `text`; `NoFastParse` otherwise."""
-        states, kept = self.states, self.kept
+        states, kept, chains = self.states, self.kept, self.chains
         callbacks: dict[str, Callable] = {}
-        chains = self.chains
-        state_stack = [self.start]
+        state = self.start
+        state_stack = [state]
         values: list = []
         position = 0
         scan, length = self.scanner.match, len(text)
@@ -107,48 +119,49 @@ class FastParser:
             else:
                 position = match.end()
                 kind = match.lastgroup
-                if kind in kept:
-                    start, end = match.span(kind)
-                    token = Token(text[start:end])
-                    token.type, token.start_pos, token.end_pos = kind, start, end
+                if kind in kept:                    # the token's group ends the match
+                    token = Token(match[kind])
+                    token.type, token.start_pos, token.end_pos = kind, position - len(token), position
                 else:
                     token = None
             while True:                             # reduce until the token can be shifted
                 try:
-                    action, argument = states[state_stack[-1]][kind]
+                    action, argument = states[state][kind]
                 except KeyError:
                     raise NoFastParse() from None
                 if action is SHIFT:
-                    state_stack.append(argument)
+                    state = argument
+                    state_stack.append(state)
                     values.append(token)
                     break
                 how, size, origin, name, details = argument
-                if how == "unit":                   # a ?rule passing its one child up: only the state changes,
-                    key = (state_stack[-2], state_stack[-1], kind)      # and a chain of them is worked out once
-                    top = chains.get(key)
-                    if top is None:
-                        top = chains[key] = self._after_units(state_stack[-2], origin, kind)
-                    state_stack[-1] = top
+                if how is UNIT:                     # a ?rule passing its one child up: only the state changes,
+                    key = (state_stack[-2], state, kind)        # and a chain of them is worked out once
+                    state = chains.get(key)
+                    if state is None:
+                        state = chains[key] = self._after_units(key[0], origin, kind)
+                    state_stack[-1] = state
                     continue
-                if how == "pick":
-                    children = [values[i] for i in details]
-                    if size:
-                        del values[-size:]
-                        del state_stack[-size:]
-                else:
-                    children = self._children(values, state_stack, size, details)
-                if origin[0] == "_":
-                    result = inlined(children)
-                elif how == "general" and details[2] and len(children) == 1:
-                    result = children[0]
-                else:
+                if how is PICK:
+                    children = details(values)
+                    del values[-size:]
+                    del state_stack[-size:]
                     callback = callbacks.get(name)
                     if callback is None:
                         callback = callbacks[name] = getattr(builder, name)
                     result = callback(children)
-                if origin == "start":
-                    return result
-                state_stack.append(states[state_stack[-1]][origin][1])
+                else:
+                    children = self._children(values, state_stack, size, details)
+                    if origin[0] == "_":
+                        result = inlined(children)
+                    elif details[2] and len(children) == 1:
+                        result = children[0]
+                    else:
+                        result = getattr(builder, name)(children)
+                    if origin == "start":
+                        return result
+                state = states[state_stack[-1]][origin][1]
+                state_stack.append(state)
                 values.append(result)
             if match is None:
                 raise NoFastParse()
@@ -162,7 +175,10 @@ class FastParser:
                 if role == "keep":
                     children.append(value)
                 elif role == "splice":
-                    children.extend(value.children)
+                    if children:
+                        children.extend(value.children)
+                    else:                           # a left-recursive list grows in place, as in Lark:
+                        children = value.children   # copying it at every statement is quadratic
             del values[-size:]
             del state_stack[-size:]
         for index in empty:

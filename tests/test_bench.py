@@ -101,3 +101,19 @@ def test_fit_bench_runs_at_a_tiny_size():
     assert done.returncode == 0, done.stderr
     for section in ("Compute", "Training"):
         assert f"## {section}" in done.stdout
+
+
+def test_the_parse_bench_tree_has_the_size_asked_for_and_is_valid_python():
+    import parse as parse_bench
+    text = parse_bench.tree(3000)
+    assert 2900 <= len(parse(text).nodes) <= 3100
+    compile(text, "<tree>", "exec")
+
+
+def test_parse_bench_runs_at_a_tiny_size():
+    done = subprocess.run([sys.executable, str(BENCH / "parse.py"), "--quick"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "## Parsing" in done.stdout
+    for shape in ("tree", *shapes.SHAPES):
+        assert f"\n{shape} " in done.stdout
