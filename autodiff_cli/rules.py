@@ -22,17 +22,21 @@ _RULES: dict[str, Program] = {}         # rule text -> its parsed program
 def rule_program(op: ops.Op, i: int) -> Program:
     """The op's rule for input i, parsed (once per text); a rule that is not in the language is
     the op table's mistake, and says so."""
-    from .parsing import parse
-
     text = op.rule[i]
     rule = _RULES.get(text)
     if rule is None:
-        try:
-            rule = parse(text)
-        except AutodiffError as exc:
-            raise ops.OpDefinitionError(f"op {op.name!r}: its rule {text!r} is not in the language: "
-                                        f"{exc.message}") from None
-        _RULES[text] = rule
+        rule = _RULES[text] = _parsed_rule(op, text)
+    return rule
+
+
+def _parsed_rule(op: ops.Op, text: str) -> Program:
+    from .parsing import parse
+
+    try:
+        rule = parse(text)
+    except AutodiffError as exc:
+        raise ops.OpDefinitionError(f"op {op.name!r}: its rule {text!r} is not in the language: "
+                                    f"{exc.message}") from None
     unknown = set(rule.inputs) - {"x", "y", "o"}
     if unknown:
         raise ops.OpDefinitionError(f"op {op.name!r}: its rule {text!r} names {', '.join(sorted(unknown))}; "
