@@ -8,11 +8,12 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from autodiff_cli import deriving
 from autodiff_cli.deriving import derivative_program, hessian
 from autodiff_cli.errors import AutodiffError
 from autodiff_cli.parsing import evaluate, parse
 from conftest import LECTURE, LECTURE_SET, NEURON
-from conftest import NAMES, SYMBOLS, flat, programs, reference, values
+from conftest import NAMES, SYMBOLS, edge_values, flat, programs, reference, values
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 LECTURE_PROGRAM = "a = 2; b = -3; c = 10; f = -2\ne = a*b\nd = e + c\nL = d*f"
@@ -275,3 +276,39 @@ def test_latex_is_balanced_and_compiles_where_latex_is_installed(run, tmp_path):
                               capture_output=True, timeout=120)
         assert done.returncode == 0, done.stdout[-2000:]
 
+
+
+def _hessian_outcome(text: str, point: dict, batch_from: int, monkeypatch) -> tuple:
+    """The Hessian (as bits: -0.0 and 0.0 differ) or the error, with rows batched from `batch_from` rows."""
+    monkeypatch.setattr(deriving, "BATCH_FROM_ROWS", batch_from)
+    try:
+        prog = evaluate(text, **point)
+        rows = hessian(prog)
+    except AutodiffError as exc:
+        return ("error", str(exc))
+    return ("rows", {a: {b: None if v is None else v.hex() for b, v in row.items()} for a, row in rows.items()})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(programs, st.fixed_dictionaries({n: edge_values for n in NAMES}))
+def test_the_batched_hessian_gives_the_rows_one_pass_per_row_gives(monkeypatch, program, point):
+    """One backward pass over vectors of adjoints, or one pass per row: the same numbers to the
+    bit, or the same refusal, at generated programs and every op's domain edges."""
+    text, _ = program
+    used = {n: v for n, v in point.items() if n in text}
+    assert _hessian_outcome(text, used, 1, monkeypatch) == _hessian_outcome(text, used, 10 ** 9, monkeypatch)
+
+
+def test_the_batched_hessian_is_used_and_split_into_blocks(monkeypatch):
+    """Many rows take the batched pass (the comparison above would pass with it never used), in
+    blocks when the vectors would not fit."""
+    text = "\n".join(f"x{i} = {i / 10 + 0.5}" for i in range(12)) + "\n" + \
+        " + ".join(f"tanh(x{i}*x{(i + 1) % 12})" for i in range(12))
+    calls = []
+    batched = deriving._rows_batched
+    monkeypatch.setattr(deriving, "_rows_batched", lambda *args: calls.append(1) or batched(*args))
+    monkeypatch.setattr(deriving, "BATCH_BYTES", 8 * 400)
+    rows = hessian(evaluate(text))
+    assert calls == [1]
+    monkeypatch.setattr(deriving, "BATCH_FROM_ROWS", 10 ** 9)
+    assert hessian(evaluate(text)) == rows
