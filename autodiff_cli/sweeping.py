@@ -18,14 +18,17 @@ NumPy is imported here only, so a single-point command never pays for it.
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Collection, Iterator, Mapping, Sequence
+from typing import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 from . import ops
 from .errors import AutodiffError, MissingInputsError, clip
 from .program import Program
+from .sources import numbered_lines
 
 DEFAULT_COUNT = 101
 CHUNK_BYTES = 1 << 24           # aim for about 16 MB of node arrays per chunk
@@ -169,17 +172,23 @@ class PointsLimitError(AutodiffError):
 class FilePoints(Points):
     """Points read from CSV (a header row of input names) or JSON Lines (one object per line; the
     tool's own rows, {"inputs": {...}, "value": ..., ...}, give their inputs).  Read through
-    `sources` (bounded, decoded, line numbers kept); CSV a block at a time by NumPy's C reader,
-    falling back to the csv module to name the line of any problem."""
+    `sources` (bounded, decoded, line numbers kept) a block of lines at a time: CSV by NumPy's C
+    reader, falling back to the csv module to name the line of any problem."""
 
-    def __init__(self, lines: Iterator[tuple[int, str]], source: str):
-        self.lines = lines
+    def __init__(self, blocks: Iterable[tuple[int, str]], source: str):
+        self.blocks = iter(blocks)
         self.source = source
         self.count = None
         self.first: tuple[int, str] | None = None
-        for number, line in lines:
-            if line.strip():
-                self.first = (number, line)
+        self.rest: tuple[int, str] = (1, "")        # the first block's text after the first line
+        for number, text in self.blocks:
+            offset = 0
+            for line_number, line in numbered_lines(number, text):
+                offset += len(line)
+                if line.strip():
+                    self.first, self.rest = (line_number, line), (line_number + 1, text[offset:])
+                    break
+            if self.first is not None:
                 break
         if self.first is None:
             raise AutodiffError(f"{source}: empty: expected a header row of input names, or JSON Lines")
@@ -203,34 +212,44 @@ class FilePoints(Points):
         for _, columns in self.numbered_chunks(size):
             yield columns
 
-    def numbered_chunks(self, size: int) -> Iterator[tuple[list[int], dict]]:
+    def numbered_chunks(self, size: int) -> Iterator[tuple[Sequence[int], dict]]:
         """As `chunks`, each with its points' line numbers in the file (for messages about a row)."""
-        block: list[tuple[int, str]] = []
-        rows = iter(self.lines)
+        texts = itertools.chain([self.rest], self.blocks)
         if self.json:
-            block.append(self.first)
-        while True:
-            for item in rows:
-                if item[1].strip():
-                    block.append(item)
-                if len(block) >= size:
-                    break
-            if not block:
-                return
-            columns = self._json_block(block) if self.json else self._csv_block(block)
-            yield [number for number, _ in block], dict(zip(self.names, columns))
-            block = []
+            lines = itertools.chain([self.first], (line for number, text in texts
+                                                   for line in numbered_lines(number, text)))
+            for block in _batched((item for item in lines if item[1].strip()), size):
+                yield [number for number, _ in block], dict(zip(self.names, self._json_block(block)))
+            return
+        for number, text in texts:
+            if text:
+                yield from self._csv_text(number, text, size)
 
-    def _csv_block(self, block: list[tuple[int, str]]) -> list:
+    def _csv_text(self, number: int, text: str, size: int) -> Iterator[tuple[Sequence[int], dict]]:
+        """The points in a block of CSV lines, `size` at a time: read at C speed when every line is a
+        row of finite numbers, else line by line, to name the line of a problem."""
         np = numpy()
         keep = [self.columns.index(name) for name in self.names]
+        table = None
         try:
-            table = np.loadtxt([line for _, line in block], delimiter=",", dtype=float, ndmin=2, quotechar='"',
+            table = np.loadtxt(io.StringIO(text), delimiter=",", dtype=float, ndmin=2, quotechar='"',
                                comments=None, encoding=None)
-            if table.shape[1] == len(self.columns) and np.isfinite(table[:, keep]).all():
-                return [table[:, i].copy() for i in keep]
         except (ValueError, IndexError):
             pass
+        rows = text.count("\n") + (not text.endswith("\n"))
+        if (table is not None and table.shape == (rows, len(self.columns))
+                and np.isfinite(table[:, keep]).all()):
+            for start in range(0, rows, size):
+                part = table[start:start + size]
+                yield range(number + start, number + start + len(part)), {
+                    name: part[:, i].copy() for name, i in zip(self.names, keep)}
+            return
+        lines = (item for item in numbered_lines(number, text) if item[1].strip())
+        for block in _batched(lines, size):
+            yield [line for line, _ in block], dict(zip(self.names, self._csv_block(block, keep)))
+
+    def _csv_block(self, block: list[tuple[int, str]], keep: list[int]) -> list:
+        np = numpy()
         rows = []
         for number, cells in self._csv_rows(block):
             if len(cells) != len(self.columns):
@@ -299,16 +318,23 @@ def _unique(pairs: list, source: str, number: int) -> dict:
     return dict(pairs)
 
 
+def _batched(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of `size` consecutive items (the last one shorter)."""
+    items = iter(items)
+    while block := list(itertools.islice(items, size)):
+        yield block
+
+
 def open_points(path: str) -> FilePoints:
     """The points in the file at `path` ('-' for standard input)."""
-    from .sources import describe, lines
+    from .sources import blocks, describe
 
-    return FilePoints(lines(path), describe(path))
+    return FilePoints(blocks(path), describe(path))
 
 
 def points_from_text(text: str) -> FilePoints:
     """Points from CSV or JSON Lines text (for notebooks and tests)."""
-    return FilePoints(enumerate(text.splitlines(keepends=True), 1), "the points")
+    return FilePoints([(1, text)], "the points")
 
 
 @dataclass

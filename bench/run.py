@@ -210,6 +210,42 @@ def throughput(sizes: list[int], repeats: int) -> list[tuple[str, int, dict]]:
     return results
 
 
+def json_writing(size: int, repeats: int) -> None:
+    """`eval --json`'s writer against orjson: dumping the same document already built (the floor),
+    and building it as dicts then dumping it (what writing it with orjson would take)."""
+    import io
+    import json
+
+    import orjson
+
+    rows = []
+    for shape in shapes.SHAPES:
+        prog = parse(shapes.program(shape, size)).run()
+        ours = min(timed(tables.write_json, prog, io.StringIO()) for _ in range(repeats))
+        buffer = io.StringIO()
+        tables.write_json(prog, buffer)
+        document = json.loads(buffer.getvalue())
+        floor = min(timed(orjson.dumps, document) for _ in range(repeats))
+        built = min(timed(lambda: orjson.dumps(_as_document(prog))) for _ in range(repeats))
+        rows.append([shape, len(prog.nodes), f"{ours:.3f}", f"{floor:.3f}", f"{built:.3f}",
+                     f"{ours / floor:.1f}x", "ok" if ours <= 1.3 * floor else "MISSED", f"{ours / built:.2f}x"])
+    table("eval --json: our writer against orjson.dumps of the same document (target <= 1.3x), and against "
+          "building the document and dumping it with orjson",
+          ["shape", "nodes", "ours (s)", "orjson, built (s)", "build + orjson (s)", "ours / orjson", "",
+           "ours / build+orjson"], rows)
+
+
+def _as_document(prog) -> dict:
+    nodes = []
+    for node in prog.nodes:
+        line, column = prog.position(node)
+        nodes.append({"id": node.index, "label": prog.label(node), "op": node.op.symbol,
+                      "inputs": [x.index for x in node.inputs], "data": node.data, "grad": node.grad,
+                      "line": line, "column": column})
+    return {"value": prog.value, "output": prog.label(prog.output),
+            "grad": {name: node.grad for name, node in prog.inputs.items()}, "nodes": nodes}
+
+
 def sympy_one(shape: str, size: int) -> None:
     """Child process: SymPy differentiates the program for every input and evaluates."""
     prog = parse(shapes.program(shape, size))
@@ -348,12 +384,14 @@ def main() -> None:
     if args.quick:
         startup(2)
         throughput([300, 1000], 1)
+        json_writing(1000, 1)
         sympy_comparison([10, 30], 30)
         diff_comparison([10, 30], 30)
         memory([1000])
         return
     startup(args.runs)
     throughput([10 ** 3, 10 ** 4, 10 ** 5] + ([10 ** 6] if args.big else []), 3)
+    json_writing(10 ** 5, 3)
     sympy_comparison([30, 10 ** 2, 10 ** 3, 10 ** 4], args.sympy_cap)
     diff_comparison([10, 10 ** 2, 10 ** 3, 10 ** 4], args.sympy_cap)
     memory([10 ** 5] + ([10 ** 6] if args.big else []))

@@ -7,6 +7,7 @@ Every figure is a ratio against a baseline measured in the same run:
   (timed on a slice, scaled) and SymPy's `lambdify` of its derivatives;
 - text: our CSV and JSON Lines writers against orjson serialising the same
   numbers as one array (and Python's repr on a slice, scaled);
+- reading: `--points` from a CSV file against `np.loadtxt` of the same file;
 - memory: peak RSS of `autodiff eval --over ... --csv` at 10^7 points.
 
     python bench/sweeps.py            # 10^6 points, 10^7 for memory (about two minutes)
@@ -128,6 +129,28 @@ def text(chunks: list, program) -> None:
           ["", "time", "vs orjson", ""], rows)
 
 
+def reading(n: int) -> None:
+    """`--points FILE` read into columns against a NumPy script's `np.loadtxt` of the same CSV."""
+    import tempfile
+
+    from autodiff_cli.sweeping import MAX_CHUNK, open_points
+
+    columns = random_points(n)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = os.path.join(scratch, "points.csv")
+        with open(path, "w") as f:
+            f.write(",".join(NAMES) + "\n")
+            f.write("\n".join(",".join(map(repr, row)) for row in np.column_stack(list(columns.values())).tolist()))
+            f.write("\n")
+        floor = best(lambda: np.loadtxt(path, delimiter=",", skiprows=1))
+        mine = best(lambda: list(open_points(path).chunks(MAX_CHUNK)))
+    rows = [["np.loadtxt (baseline)", f"{floor:.2f} s", "1.0x", ""],
+            ["--points (ours: bounded, line numbers kept)", f"{mine:.2f} s", f"{mine / floor:.2f}x",
+             "ok" if mine <= 1.2 * floor else "MISSED"]]
+    table(f"Reading points: a CSV of {n:,} rows of {len(NAMES)} numbers; target <= 1.2x np.loadtxt",
+          ["", "time", "vs loadtxt", ""], rows)
+
+
 def memory(n: int) -> None:
     exe = shutil.which("autodiff", path=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
     base = peak_rss_kib([exe, "eval", "x1 = 2; x2 = 0; w2 = 1; b = 6.88\n" + NEURON, "--set", "w1=1"])
@@ -150,6 +173,7 @@ def main() -> None:
     n = 10_000 if args.quick else 10 ** 6
     chunks = compute(n)
     text(chunks, parse(NEURON))
+    reading(n)
     memory(10 ** 5 if args.quick else 10 ** 7)
 
 

@@ -70,7 +70,7 @@ def test_sweep_bench_runs_at_a_tiny_size():
     done = subprocess.run([sys.executable, str(BENCH / "sweeps.py"), "--quick"], capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr
-    for section in ("Compute", "Text", "Memory"):
+    for section in ("Compute", "Text", "Reading points", "Memory"):
         assert f"## {section}" in done.stdout
 
 
@@ -117,3 +117,13 @@ def test_parse_bench_runs_at_a_tiny_size():
     assert "## Parsing" in done.stdout
     for shape in ("tree", *shapes.SHAPES):
         assert f"\n{shape} " in done.stdout
+
+
+@pytest.mark.slow
+def test_peers_bench_runs_at_a_tiny_size():
+    """Peers that are not installed are reported as such; those that are must agree with our Hessian."""
+    done = subprocess.run([sys.executable, str(BENCH / "peers.py"), "--quick"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    for section in ("Start-up", "Gradient at one point", "Hessian"):
+        assert f"## {section}" in done.stdout

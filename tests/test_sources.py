@@ -31,3 +31,37 @@ def test_lines_are_numbered_and_bounded(tmp_path, monkeypatch):
         for number, line in sources.lines(str(tmp_path / "p.csv")):
             found.append((number, line))
     assert found == [(1, "x\n"), (2, "1\n")]
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 64, 1 << 20])
+def test_blocks_hold_whole_lines_whatever_the_reads(tmp_path, monkeypatch, block):
+    """However the bytes arrive (a byte at a time from a pipe, or all at once), the blocks hold
+    whole lines, numbered, the byte-order mark dropped, and a last line without a newline kept."""
+    content = "\ufeffx,y\n1,2\r\n\n«é»,4\n5,6".encode()
+    (tmp_path / "p.csv").write_bytes(content)
+    monkeypatch.setattr(sources, "BLOCK_BYTES", block)
+    found = list(sources.blocks(str(tmp_path / "p.csv")))
+    assert "".join(text for _, text in found) == "x,y\n1,2\r\n\n«é»,4\n5,6"
+    for number, text in found:
+        assert number == 1 + sum(t.count("\n") for n, t in found if n < number)
+        assert text.endswith("\n") or (number, text) == found[-1]
+    assert list(sources.lines(str(tmp_path / "p.csv"))) == [
+        (1, "x,y\n"), (2, "1,2\r\n"), (3, "\n"), (4, "«é»,4\n"), (5, "5,6")]
+
+
+def test_bad_bytes_in_a_later_block_name_their_line(tmp_path, monkeypatch):
+    (tmp_path / "p.csv").write_bytes(b"x\n" + b"1\n" * 50 + b"\xff\n")
+    monkeypatch.setattr(sources, "BLOCK_BYTES", 8)
+    with pytest.raises(AutodiffError, match="line 52: bytes that are not UTF-8"):
+        list(sources.blocks(str(tmp_path / "p.csv")))
+
+
+def test_a_line_without_end_is_refused_at_the_bound(tmp_path, monkeypatch):
+    (tmp_path / "p.csv").write_bytes(b"x\n1\n" + b"2" * 100)
+    monkeypatch.setattr(sources, "MAX_LINE_BYTES", 50)
+    monkeypatch.setattr(sources, "BLOCK_BYTES", 16)
+    found = []
+    with pytest.raises(AutodiffError, match="line 3: longer than"):
+        for number, line in sources.lines(str(tmp_path / "p.csv")):
+            found.append((number, line))
+    assert found == [(1, "x\n"), (2, "1\n")]

@@ -174,3 +174,23 @@ def test_run_chunk_with_random_points_matches_single_points():
     columns = {"x": np.array([rng.uniform(-4, 4) for _ in range(200)]),
                "y": np.array([rng.uniform(-4, 4) for _ in range(200)])}
     assert_rows_match(text, [run_chunk(program, columns)], {})
+
+
+@pytest.mark.parametrize("block", [5, 64, 1 << 20])
+def test_points_read_in_blocks_are_the_points_read_at_once(tmp_path, monkeypatch, block):
+    """Rows split across blocks, blank lines and a bad row in a later block: the same columns, the
+    same line numbers, and the bad row named by its line."""
+    from autodiff_cli import sources
+    from autodiff_cli.sweeping import open_points
+
+    rows = [f"{i / 7!r},{-i}" for i in range(40)]
+    (tmp_path / "p.csv").write_text("\n\nx,y\n" + "\n".join(rows[:20]) + "\n\n" + "\n".join(rows[20:]) + "\n")
+    monkeypatch.setattr(sources, "BLOCK_BYTES", block)
+    chunks = list(open_points(str(tmp_path / "p.csv")).numbered_chunks(16))
+    numbers = [n for found, _ in chunks for n in found]
+    assert numbers == list(range(4, 24)) + list(range(25, 45))
+    assert [v for _, c in chunks for v in c["x"].tolist()] == [i / 7 for i in range(40)]
+    assert all(len(found) <= 16 for found, _ in chunks)
+    (tmp_path / "bad.csv").write_text("x,y\n" + "\n".join(rows[:30]) + "\n1,oops\n")
+    with pytest.raises(AutodiffError, match="line 32: 'oops' is not a number"):
+        list(open_points(str(tmp_path / "bad.csv")).chunks(16))
