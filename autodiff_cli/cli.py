@@ -350,10 +350,10 @@ def positive(name: str, value: float | None, allow_zero: bool = False) -> None:
 def load_points(over: tuple[str, ...], points_file: str | None, assignments: tuple[str, ...],
                 max_points: int | None = None, default_count: int | None = None):
     """The points of --over or --points (None for neither); a swept input may not be --set too."""
-    from .sweeping import DEFAULT_COUNT, MAX_POINTS, Grid, open_points, parse_axis
-
     if not over and not points_file:
         return None
+    from .sweeping import DEFAULT_COUNT, MAX_POINTS, Grid, open_points, parse_axis
+
     if over and points_file:
         raise AutodiffError("give either --over or --points, not both")
     if points_file:

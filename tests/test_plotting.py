@@ -187,7 +187,8 @@ def test_plot_mistakes_are_explained(run, args, message):
 def test_a_single_point_command_never_imports_numpy_matplotlib_or_graphviz():
     code = ("import sys; from autodiff_cli.cli import cli\n"
             "try:\n    cli.main(['eval', 'x**2', '--set', 'x=3', '--json'], standalone_mode=False)\n"
-            "finally:\n    print(sorted(m for m in ('numpy', 'matplotlib', 'graphviz', 'orjson', 'plotille') "
+            "finally:\n    print(sorted(m for m in ('numpy', 'matplotlib', 'graphviz', 'orjson', 'plotille', "
+            "'autodiff_cli.sweeping', 'autodiff_cli.fitting', 'autodiff_cli.drawing', 'autodiff_cli.deriving') "
             "if m in sys.modules), file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stderr.strip() == "[]"
