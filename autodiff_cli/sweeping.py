@@ -22,6 +22,7 @@ import io
 import itertools
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
@@ -232,8 +233,10 @@ class FilePoints(Points):
         keep = [self.columns.index(name) for name in self.names]
         table = None
         try:
-            table = np.loadtxt(io.StringIO(text), delimiter=",", dtype=float, ndmin=2, quotechar='"',
-                               comments=None, encoding=None)
+            with warnings.catch_warnings():         # "no data" in a block of blank lines: read below
+                warnings.simplefilter("ignore")
+                table = np.loadtxt(io.StringIO(text), delimiter=",", dtype=float, ndmin=2, quotechar='"',
+                                   comments=None, encoding=None)
         except (ValueError, IndexError):
             pass
         rows = text.count("\n") + (not text.endswith("\n"))
