@@ -21,7 +21,7 @@ operations deep prints.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Any, Callable
 
 from . import ops
 from .ops import ATOM, POWER, SUM, UNARY
@@ -184,14 +184,13 @@ LANGUAGE = Target("template")
 
 def render(e: Expression, target: Target = LANGUAGE) -> str:
     """The expression as text in the target (by default the language), parenthesised as it needs."""
-    return render_with(e, target.node, target.leaf)[0]
+    return fold(e, target.node, target.leaf)[0]
 
 
-def render_with(e: Expression, form: Callable[[Expression, list[tuple[str, int]]], tuple[str, int]],
-                leaf: Callable[[Expression], tuple[str, int]]) -> tuple[str, int]:
-    """`form(node, operand parts)` over the tree in post-order with an explicit stack: the
-    operands' texts and binding strengths first, then the node's."""
-    results: list[tuple[str, int]] = []
+def fold(e: Expression, form: Callable[[Expression, list], Any], leaf: Callable[[Expression], Any]) -> Any:
+    """`leaf(node)` for names and numbers, `form(node, its operands' results)` for the rest, over
+    the tree in post-order with an explicit stack (an expression may be nested 100,000 deep)."""
+    results: list = []
     stack: list[tuple[Expression, bool]] = [(e, False)]
     while stack:
         node, expanded = stack.pop()

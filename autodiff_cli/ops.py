@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 UNDEFINED = math.nan
 
@@ -125,9 +125,9 @@ _CONDITION_FORMS = {
 }
 
 
-def render_condition(condition: Condition, target: str) -> str:
-    forms = _CONDITION_FORMS[target]
-    done: dict[int, str] = {}
+def _fold_condition(condition: Condition, combine: Callable[[Condition, list], Any]) -> Any:
+    """`combine(part, its sub-conditions' results)` over the condition in post-order, no recursion."""
+    done: dict[int, Any] = {}
     stack = [(condition, False)]
     while stack:
         c, expanded = stack.pop()
@@ -136,19 +136,26 @@ def render_condition(condition: Condition, target: str) -> str:
             stack.append((c, True))
             stack.extend((k, False) for k in kids)
             continue
+        done[id(c)] = combine(c, [done[id(k)] for k in kids])
+    return done[id(condition)]
+
+
+def render_condition(condition: Condition, target: str) -> str:
+    forms = _CONDITION_FORMS[target]
+
+    def combine(c: Condition, args: list) -> str:
         if c.kind == "var":
-            done[id(c)] = c.parts[0]
-        elif c.kind == "num":
-            done[id(c)] = repr(c.parts[0]) if target == "python" else _js_number(c.parts[0])
-        elif c.kind.startswith("cmp:"):
-            left, right = (done[id(k)] for k in kids)
+            return c.parts[0]
+        if c.kind == "num":
+            return repr(c.parts[0]) if target == "python" else _js_number(c.parts[0])
+        if c.kind.startswith("cmp:"):
             symbol = c.kind[4:]
             if target == "javascript" and symbol in ("==", "!="):
                 symbol += "="
-            done[id(c)] = f"({left} {symbol} {right})"
-        else:
-            done[id(c)] = forms[c.kind].format(*(done[id(k)] for k in kids))
-    return done[id(condition)]
+            return f"({args[0]} {symbol} {args[1]})"
+        return forms[c.kind].format(*args)
+
+    return _fold_condition(condition, combine)
 
 
 def _js_number(value: float) -> str:
@@ -156,32 +163,23 @@ def _js_number(value: float) -> str:
 
 
 def _evaluate(condition: Condition, values: dict, np):
-    done: dict[int, object] = {}
-    stack = [(condition, False)]
-    while stack:
-        c, expanded = stack.pop()
-        kids = [p for p in c.parts if isinstance(p, Condition)]
-        if kids and not expanded:
-            stack.append((c, True))
-            stack.extend((k, False) for k in kids)
-            continue
-        args = [done[id(k)] for k in kids]
+    def combine(c: Condition, args: list):
         kind = c.kind
         if kind == "var":
-            done[id(c)] = values[c.parts[0]]
-        elif kind == "num":
-            done[id(c)] = c.parts[0]
-        elif kind.startswith("cmp:"):
-            done[id(c)] = _COMPARE[kind[4:]](*args)
-        elif kind == "and":
-            done[id(c)] = args[0] & args[1] if np is not None else (args[0] and args[1])
-        elif kind == "or":
-            done[id(c)] = args[0] | args[1] if np is not None else (args[0] or args[1])
-        elif kind == "not":
-            done[id(c)] = ~args[0] if np is not None else not args[0]
-        else:
-            done[id(c)] = np.floor(args[0]) == args[0] if np is not None else float(args[0]).is_integer()
-    return done[id(condition)]
+            return values[c.parts[0]]
+        if kind == "num":
+            return c.parts[0]
+        if kind.startswith("cmp:"):
+            return _COMPARE[kind[4:]](*args)
+        if kind == "and":
+            return args[0] & args[1] if np is not None else (args[0] and args[1])
+        if kind == "or":
+            return args[0] | args[1] if np is not None else (args[0] or args[1])
+        if kind == "not":
+            return ~args[0] if np is not None else not args[0]
+        return np.floor(args[0]) == args[0] if np is not None else float(args[0]).is_integer()
+
+    return _fold_condition(condition, combine)
 
 
 _COMPARE = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,

@@ -13,7 +13,7 @@ from typing import Sequence
 from . import ops
 from .engine import Value
 from .errors import AutodiffError
-from .expressions import Expression, apply, children, is_negation, num
+from .expressions import Expression, apply, fold, is_negation, num
 from .program import Program
 
 _RULES: dict[str, Program] = {}         # rule text -> its parsed program
@@ -71,28 +71,17 @@ def node_refs(program: Program) -> list[Expression]:
 
 def evaluate_array(e: Expression, data: Sequence, np):
     """An expression over `node_refs` names, evaluated with each op's array rule (NumPy passed in)."""
-    results: list = []
-    stack: list[tuple[Expression, bool]] = [(e, False)]
-    while stack:
-        node, expanded = stack.pop()
+    def leaf(node: Expression):
         if node[0] == "num":
-            results.append(np.float64(node[1]))        # NumPy's rules for literals too: 1/0 is inf
-            continue
-        if node[0] == "name":
-            results.append(data[int(node[1][1:])])
-            continue
-        kids = children(node)
-        if not expanded:
-            stack.append((node, True))
-            stack.extend((kid, False) for kid in reversed(kids))
-            continue
-        values = results[len(results) - len(kids):]
-        del results[len(results) - len(kids):]
+            return np.float64(node[1])              # NumPy's rules for literals too: 1/0 is inf
+        return data[int(node[1][1:])]
+
+    def form(node: Expression, values: list):
         if node[0] == "op":
-            results.append(node[1].array(np, *values))
-        else:
-            total = -values[0] if is_negation(node[1][0]) else values[0]
-            for term, value in zip(node[1][1:], values[1:]):
-                total = total - value if is_negation(term) else total + value
-            results.append(total)
-    return results[0]
+            return node[1].array(np, *values)
+        total = -values[0] if is_negation(node[1][0]) else values[0]
+        for term, value in zip(node[1][1:], values[1:]):
+            total = total - value if is_negation(term) else total + value
+        return total
+
+    return fold(e, form, leaf)

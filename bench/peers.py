@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from parse import tree  # noqa: E402
-from run import compiled, table  # noqa: E402
+from run import best, compiled, table  # noqa: E402
 
 from autodiff_cli import ops  # noqa: E402
 from autodiff_cli.deriving import hessian  # noqa: E402
@@ -45,15 +45,6 @@ POINT = {"a": 2.0, "b": -3.0, "c": 10.0, "f": -2.0}
 
 def installed(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
-
-
-def best(function, *args, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function(*args)
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 # --- each op as a peer's function, from the op table's SymPy form ---------------------------------

@@ -112,6 +112,11 @@ def timed(function, *args) -> float:
     return time.perf_counter() - start
 
 
+def best(function, *args, repeats: int = 3) -> float:
+    """The best of `repeats` timings of `function(*args)`."""
+    return min(timed(function, *args) for _ in range(repeats))
+
+
 def bare_parse(text: str) -> None:
     _generated_parser.Lark_StandAlone(transformer=NullTransformer()).parse(text)
 

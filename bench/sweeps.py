@@ -28,7 +28,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import peak_rss_kib, table  # noqa: E402
+from run import best, peak_rss_kib, table  # noqa: E402
 
 from autodiff_cli import sweep_output  # noqa: E402
 from autodiff_cli.parsing import parse  # noqa: E402
@@ -81,15 +81,6 @@ def sympy_lambdified():
     x1, x2, w1, w2, b = symbols
     o = sympy.tanh(x1 * w1 + x2 * w2 + b)
     return sympy.lambdify(symbols, [o, *(sympy.diff(o, s) for s in symbols)], "numpy")
-
-
-def best(function, *args, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function(*args)
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def compute(n: int) -> list:
