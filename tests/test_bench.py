@@ -44,15 +44,6 @@ def test_sympy_expression_of_a_shape_matches_the_engine():
     assert isinstance(expr, sympy.Expr)
 
 
-@pytest.mark.slow
-def test_bench_runs_at_a_tiny_size():
-    done = subprocess.run([sys.executable, str(BENCH / "run.py"), "--quick"], capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr
-    for section in ("Start-up", "Throughput", "Engine", "SymPy", "Memory"):
-        assert f"## {section}" in done.stdout
-
-
 def test_the_sweep_floor_computes_what_a_sweep_computes():
     import numpy as np
     import sweeps
@@ -63,24 +54,6 @@ def test_the_sweep_floor_computes_what_a_sweep_computes():
     assert np.allclose(chunk.value, floor[0], rtol=1e-12, atol=0)
     for name, expected in zip(["x1", "x2", "w1", "w2", "b"], floor[1:]):
         assert np.allclose(chunk.grad[name], expected, rtol=1e-12, atol=1e-15)
-
-
-@pytest.mark.slow
-def test_sweep_bench_runs_at_a_tiny_size():
-    done = subprocess.run([sys.executable, str(BENCH / "sweeps.py"), "--quick"], capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr
-    for section in ("Compute", "Text", "Reading points", "Memory"):
-        assert f"## {section}" in done.stdout
-
-
-@pytest.mark.slow
-def test_page_bench_runs_at_a_tiny_size(browser):
-    done = subprocess.run([sys.executable, str(BENCH / "page.py"), "--quick"], capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr
-    for section in ("graph -o page.html", "a slider, input event to painted frame"):
-        assert f"## {section}" in done.stdout
 
 
 def test_the_fit_bench_compares_the_same_training():
@@ -94,15 +67,6 @@ def test_the_fit_bench_compares_the_same_training():
     assert ours[-1] < ours[0]
 
 
-@pytest.mark.slow
-def test_fit_bench_runs_at_a_tiny_size():
-    done = subprocess.run([sys.executable, str(BENCH / "fit.py"), "--quick"], capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr
-    for section in ("Compute", "Training"):
-        assert f"## {section}" in done.stdout
-
-
 def test_the_parse_bench_tree_has_the_size_asked_for_and_is_valid_python():
     import parse as parse_bench
     text = parse_bench.tree(3000)
@@ -110,20 +74,24 @@ def test_the_parse_bench_tree_has_the_size_asked_for_and_is_valid_python():
     compile(text, "<tree>", "exec")
 
 
-def test_parse_bench_runs_at_a_tiny_size():
-    done = subprocess.run([sys.executable, str(BENCH / "parse.py"), "--quick"], capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "## Parsing" in done.stdout
-    for shape in ("tree", *shapes.SHAPES):
-        assert f"\n{shape} " in done.stdout
+# Each bench script at its tiny sizes, and the tables it must print.  Peers that are not installed
+# are reported as such; those that are must agree with our Hessian.
+TINY_RUNS = [
+    pytest.param("run.py", ("Start-up", "Throughput", "Engine", "eval --json", "SymPy", "Memory"), marks=pytest.mark.slow),
+    pytest.param("sweeps.py", ("Compute", "Text", "Reading points", "Memory"), marks=pytest.mark.slow),
+    pytest.param("page.py", ("graph -o page.html", "a slider, input event to painted frame"), marks=pytest.mark.slow),
+    pytest.param("fit.py", ("Compute", "Training"), marks=pytest.mark.slow),
+    pytest.param("parse.py", ("Parsing",)),
+    pytest.param("peers.py", ("Start-up", "Gradient at one point", "Hessian"), marks=pytest.mark.slow),
+]
 
 
-@pytest.mark.slow
-def test_peers_bench_runs_at_a_tiny_size():
-    """Peers that are not installed are reported as such; those that are must agree with our Hessian."""
-    done = subprocess.run([sys.executable, str(BENCH / "peers.py"), "--quick"], capture_output=True, text=True,
+@pytest.mark.parametrize("script, sections", TINY_RUNS)
+def test_bench_scripts_run_at_a_tiny_size(request, script, sections):
+    if script == "page.py":
+        request.getfixturevalue("browser")          # Chromium, or a skip (a failure when CI=true)
+    done = subprocess.run([sys.executable, str(BENCH / script), "--quick"], capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr
-    for section in ("Start-up", "Gradient at one point", "Hessian"):
+    for section in sections:
         assert f"## {section}" in done.stdout
