@@ -339,18 +339,19 @@ def _status(check: GradientCheck, crossed_kink: bool, settings: _Settings, f0: f
 
 def _smooth_here(h: float, f0: float, nudge: Callable[[float], float | None], settings: _Settings) -> bool:
     """Whether the output itself is smooth where a nudge crossed an op's kink (x·|x| is, at 0):
-    its slopes on the left and the right agree, or differ by an amount that shrinks with the
+    it does not jump (sign's -1 to 1: the gap between its two sides stays as the step shrinks),
+    and its slopes on the left and the right agree, or differ by an amount that shrinks with the
     step (curvature), not one that stays (a kink of the output: relu's jump from 0 to 1)."""
-    def gap(step: float) -> float | None:
-        up, down = nudge(step), nudge(-step)
-        if up is None or down is None:
-            return None
-        return abs((up - f0) / step - (f0 - down) / step)
-
-    near, far = gap(h), gap(2 * h)
-    if near is None or far is None:
+    sides = {step: (nudge(step), nudge(-step)) for step in (h, 2 * h)}
+    if any(value is None for pair in sides.values() for value in pair):
         return False
-    return near <= settings.atol + settings.rtol * max(1.0, abs(f0)) or near < 0.75 * far
+
+    def shrinks(near: float, far: float) -> bool:
+        return near <= settings.atol + settings.rtol * max(1.0, abs(f0)) or near < 0.75 * far
+
+    jumps = {step: abs(up - down) for step, (up, down) in sides.items()}
+    bends = {step: abs((up - f0) / step - (f0 - down) / step) for step, (up, down) in sides.items()}
+    return shrinks(jumps[h], jumps[2 * h]) and shrinks(bends[h], bends[2 * h])
 
 
 TRUNCATION_SAFETY = 2.0     # the estimate is first order: allow twice it

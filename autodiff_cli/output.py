@@ -203,13 +203,19 @@ def _finite(document: object) -> object:
 
 # Terminals
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def escape_controls(text: str) -> str:
     """Control characters (ESC, BEL, ...) as visible escapes: `\\x1b]0;title\\x07` cannot retitle a
-    terminal or make a link.  New lines and tabs stay."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    terminal or make a link; invisible ones (a byte-order mark, zero-width and bidirectional
+    marks) too, so a name that differs only by one shows it.  New lines and tabs stay."""
+    return _CONTROL.sub(_visible, text)
+
+
+def _visible(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 class StandardOutput:

@@ -68,10 +68,17 @@ class Program:
         return {name: node.grad for name, node in self.inputs.items()}
 
     def check_inputs(self, names: Iterable[str], what: str = "") -> None:
-        """Refuse names that are not inputs, all of them at once; `what` says where they came from."""
+        """Refuse names that are not inputs, all of them at once, and a name given twice; `what`
+        says where they came from."""
+        names = list(names)
         unknown = [name for name in names if name not in self.inputs]
         if unknown:
             raise AutodiffError((f"{what}: " if what else "") + self.not_an_input(*unknown))
+        seen: set[str] = set()
+        for name in names:
+            if name in seen:
+                raise AutodiffError((f"{what}: " if what else "") + f"{clip(name)} is given twice")
+            seen.add(name)
 
     def set(self, values: Mapping[str, float]) -> None:
         """Give inputs new values; names that are not inputs are an error."""

@@ -101,16 +101,17 @@ def blocks(path: str, what: str = "the points") -> Iterator[tuple[int, str]]:
     standard input), about BLOCK_BYTES at a time, each decoded and bounded as above: NumPy reads
     a block of CSV at C speed.  The file is closed when the iteration ends, however it ends."""
     stream = _open(path, what)
-    read = getattr(stream, "read1", stream.read)        # a pipe's data as it comes
     try:
         number, pending, first = 1, b"", True
         while True:
             try:
-                data = read(BLOCK_BYTES)
+                data = stream.read(BLOCK_BYTES)         # a pipe's too: up to its end, a block at a time
             except OSError as exc:
                 raise AutodiffError(f"cannot read {what} from {describe(path)}: {exc.strerror or exc}") from None
             pending += data
-            if first and (len(pending) >= len(BOM) or not data):
+            if first:                               # a byte-order mark only at the very start
+                if len(pending) < len(BOM) and data:
+                    continue
                 pending, first = pending.removeprefix(BOM), False
             end = len(pending) if not data else pending.rfind(b"\n") + 1
             overlong = _overlong_line(pending, end)

@@ -233,6 +233,8 @@ class FilePoints(Points):
         keep = [self.columns.index(name) for name in self.names]
         table = None
         try:
+            if any(separator in text for separator in LOADTXT_SPACES):
+                raise ValueError("a cell NumPy would read and float() would not")
             with warnings.catch_warnings():         # "no data" in a block of blank lines: read below
                 warnings.simplefilter("ignore")
                 table = np.loadtxt(io.StringIO(text), delimiter=",", dtype=float, ndmin=2, quotechar='"',
@@ -319,6 +321,9 @@ def _unique(pairs: list, source: str, number: int) -> dict:
         twice = next(key for key in keys if keys.count(key) > 1)
         raise _DuplicateKey(f"{source} line {number}: the key {clip(twice)} is given twice")
     return dict(pairs)
+
+
+LOADTXT_SPACES = "\x1c\x1d\x1e\x1f"     # np.loadtxt takes these for blanks in a number; float() does not
 
 
 def _batched(items: Iterable, size: int) -> Iterator[list]:

@@ -55,6 +55,18 @@ def test_kinks_are_reported_as_kinks_not_failures(text):
     assert report.ok and [c.status for c in report.checks] == ["kink"]
 
 
+@pytest.mark.parametrize("text, order, status", [
+    ("sign(x)", 1, "kink"),         # a jump: its two sides agree in slope, not in value
+    ("abs(x)", 2, "kink"),          # its gradient, sign(x), jumps
+    ("abs(x)*x", 1, "ok"),          # smooth, though abs has a kink here
+    ("abs(x)*x", 2, "kink"),        # its gradient, 2|x|, has one
+])
+def test_a_kink_of_the_output_is_told_from_a_kink_of_an_op(run, text, order, status):
+    done = run("check", text, "--set", "x=0", "--order", str(order), "--json")
+    assert done.exit_code == 0, done.stderr
+    assert [c["status"] for c in json.loads(done.stdout)["checks"]] == [status]
+
+
 def test_points_near_a_domain_edge_are_handled():
     report = checked("log(x) + sqrt(x)", values={"x": 1e-9})
     assert report.ok, report.summary()

@@ -26,6 +26,10 @@ def test_control_characters_are_escaped_but_lines_and_tabs_stay():
     assert escape_controls("a\x1b]0;t\x07b\n\tc\x9b") == "a\\x1b]0;t\\x07b\n\tc\\x9b"
 
 
+def test_invisible_characters_are_shown_so_names_that_differ_by_one_are_told_apart():
+    assert escape_controls("\ufeffx \u202eevil \u200bé") == "\\ufeffx \\u202eevil \\u200bé"
+
+
 def test_a_table_for_a_terminal_escapes_what_the_program_controls():
     a = Value(2.0, label="a\x1b[2J")
     terminal = FakeTerminal()

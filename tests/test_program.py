@@ -156,3 +156,10 @@ def test_the_output_takes_the_last_statements_name(text, name):
     write_json(prog, out)
     report = json.loads(out.getvalue())
     assert report["output"] == name and report["nodes"][-1]["label"] == name
+
+
+def test_an_input_named_twice_is_refused_wherever_names_are_listed(run):
+    for args in (["diff", "a*b", "--wrt", "a,a"], ["check", "a*b", "-s", "a=1", "-s", "b=2", "--inputs", "a,a"],
+                 ["diff", "a*b", "--wrt", "a,a", "--order", "2"]):
+        done = run(*args)
+        assert done.exit_code == 2 and "a is given twice" in done.stderr and not done.stdout, args

@@ -65,3 +65,13 @@ def test_a_line_without_end_is_refused_at_the_bound(tmp_path, monkeypatch):
         for number, line in sources.lines(str(tmp_path / "p.csv")):
             found.append((number, line))
     assert found == [(1, "x\n"), (2, "1\n")]
+
+
+def test_a_byte_order_mark_is_dropped_at_the_start_only_however_the_bytes_arrive(monkeypatch, tmp_path):
+    """The mark begins the input or it is text, whether the reads are of one byte or a megabyte."""
+    (tmp_path / "late.csv").write_bytes(b"\n\xef\xbb\xbfx\n")
+    (tmp_path / "first.csv").write_bytes(b"\xef\xbb\xbfx\n")
+    for block in (1, 2, 1 << 20):
+        monkeypatch.setattr(sources, "BLOCK_BYTES", block)
+        assert "".join(t for _, t in sources.blocks(str(tmp_path / "late.csv"))) == "\n\ufeffx\n"
+        assert "".join(t for _, t in sources.blocks(str(tmp_path / "first.csv"))) == "x\n"

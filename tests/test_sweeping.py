@@ -194,3 +194,11 @@ def test_points_read_in_blocks_are_the_points_read_at_once(tmp_path, monkeypatch
     (tmp_path / "bad.csv").write_text("x,y\n" + "\n".join(rows[:30]) + "\n1,oops\n")
     with pytest.raises(AutodiffError, match="line 32: 'oops' is not a number"):
         list(open_points(str(tmp_path / "bad.csv")).chunks(16))
+
+
+@pytest.mark.parametrize("blank", ["", "\n"])
+def test_a_cell_numpy_would_read_and_python_would_not_is_refused_either_way(blank):
+    """np.loadtxt takes \\x1c-\\x1f as blanks, float() does not: the same row is refused, with its
+    line, whether or not a blank line elsewhere sends the block to the careful reader."""
+    with pytest.raises(AutodiffError, match=r"line 2: '2\\x1c' is not a number"):
+        list(points_from_text(f"x,y\n1,2\x1c\n{blank}3,4\n").chunks(10))
