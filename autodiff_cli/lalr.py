@@ -3,7 +3,7 @@
 Lark's generated parser is a general engine: about 3 µs a token on this grammar, four times
 CPython's own `compile()`.  This loop does the same parse with less: one compiled regular
 expression built from the grammar's own terminal definitions (in Lark's order of precedence),
-scanned with `finditer`; shifts and reductions over Lark's own parse table; and for each
+matched at each position in turn; shifts and reductions over Lark's own parse table; and for each
 reduction the children Lark would give the callback (anonymous and `_` tokens dropped, `_rule`s
 spliced in, a `?rule`'s single child passed through, `[ ]`'s placeholders).  The grammar stays the
 single source of the language: the terminals, the table and the rules' shapes all come from it.

@@ -247,10 +247,6 @@ class Op:
         """Written `name(x)` or `name(x, y)` in the language."""
         return self.template.startswith(self.name + "(")
 
-    def rule_with(self, i: int, names: dict[str, str]) -> str:
-        """The local derivative with respect to input i, with x, y and o replaced by `names`."""
-        return _RULE_NAME.sub(lambda m: names[m.group()], self.rule[i])
-
     def applied_to(self, names: dict[str, str], form: str = "template") -> str:
         """The op in the language (or in its `python`, `javascript` or `latex` form), with x and y
         replaced by `names`: `t1 + t2`, `tanh(n)`."""

@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 from . import ops
 from .engine import NumericError, Value, backward, forward, topological_order
-from .errors import AutodiffError, DomainError, MissingInputsError, SourceError, clip
+from .errors import AutodiffError, DomainError, MissingInputsError, clip
 
 LABEL_WIDTH = 40
 _FOLDABLE = re.compile(r"\s\s|[^\S ]|#")   # what folding would change: whitespace runs, comments
@@ -163,9 +163,6 @@ class Program:
             self._line_starts = array("q", [0])
             self._line_starts.extend(m.end() for m in re.finditer("\n", self.text))
         return self._line_starts
-
-    def source_error(self, message: str, node: Value, hint: str = "") -> AutodiffError:
-        return SourceError(message, self.text, node.start, node.end, hint)
 
     def domain_error(self, exc: NumericError) -> DomainError:
         node = exc.node

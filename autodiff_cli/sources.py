@@ -63,12 +63,6 @@ def decode(data: bytes, source: str, first_line: int) -> str:
         raise AutodiffError(f"{source} line {line}: bytes that are not UTF-8 text") from None
 
 
-def lines(path: str, what: str = "the points") -> Iterator[tuple[int, str]]:
-    """(line number, text with its newline) for each line at `path` ('-' for standard input)."""
-    for number, text in blocks(path, what):
-        yield from numbered_lines(number, text)
-
-
 def numbered_lines(number: int, text: str) -> Iterator[tuple[int, str]]:
     """The lines of `text` (split at "\n" only, each keeping it), numbered from `number`."""
     start = 0

@@ -232,15 +232,14 @@ class FilePoints(Points):
         np = numpy()
         keep = [self.columns.index(name) for name in self.names]
         table = None
-        try:
-            if any(separator in text for separator in LOADTXT_SPACES):
-                raise ValueError("a cell NumPy would read and float() would not")
-            with warnings.catch_warnings():         # "no data" in a block of blank lines: read below
-                warnings.simplefilter("ignore")
-                table = np.loadtxt(io.StringIO(text), delimiter=",", dtype=float, ndmin=2, quotechar='"',
-                                   comments=None, encoding=None)
-        except (ValueError, IndexError):
-            pass
+        if not any(separator in text for separator in LOADTXT_SPACES):
+            try:
+                with warnings.catch_warnings():     # "no data" in a block of blank lines: read below
+                    warnings.simplefilter("ignore")
+                    table = np.loadtxt(io.StringIO(text), delimiter=",", dtype=float, ndmin=2, quotechar='"',
+                                       comments=None, encoding=None)
+            except (ValueError, IndexError):
+                pass
         rows = text.count("\n") + (not text.endswith("\n"))
         if (table is not None and table.shape == (rows, len(self.columns))
                 and np.isfinite(table[:, keep]).all()):
