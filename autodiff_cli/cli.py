@@ -165,10 +165,10 @@ def add_option_hints(exc: AutodiffError) -> None:
     """The library's errors name no options; here they learn which of ours would help."""
     from .drawing import GraphTooLargeError, RenderError
     from .exporting import ExpressionTooLargeError
-    from .fitting import FitRowError, FitStoppedError
+    from .training import FitRowError, FitStoppedError
     from .parsing import ConstantError
     from .stepping import StepLeftDomainError
-    from .sweeping import PointsLimitError
+    from .points import PointsLimitError
 
     if isinstance(exc, MissingInputsError):
         from .errors import clip
@@ -352,7 +352,7 @@ def load_points(over: tuple[str, ...], points_file: str | None, assignments: tup
     """The points of --over or --points (None for neither); a swept input may not be --set too."""
     if not over and not points_file:
         return None
-    from .sweeping import DEFAULT_COUNT, MAX_POINTS, Grid, open_points, parse_axis
+    from .points import DEFAULT_COUNT, MAX_POINTS, Grid, open_points, parse_axis
 
     if over and points_file:
         raise AutodiffError("give either --over or --points, not both")
@@ -885,7 +885,7 @@ def plot_command(program, source_file, assignments, output_name, over, order, pa
     from .output import check_writable
     from .plotting import FILE_FORMATS, curves, surface, thinned, write_plot_file, write_text_plot
     from .sweep_output import format_for
-    from .sweeping import parse_axis
+    from .points import parse_axis
 
     axes = [parse_axis(text, default_count=PLOT_POINTS) for text in over]
     if len(axes) > 2:
@@ -944,7 +944,7 @@ def net_command(sizes, seed, linear_out, loss):
     random.uniform(-1, 1) for each weight and then the bias. At most 100,000
     parameters.
     """
-    from .fitting import mlp_program
+    from .networks import mlp_program
 
     options = {} if seed is None else {"seed": seed}
     sys.stdout.write(mlp_program(sizes, loss=loss, linear_out=linear_out, **options))
@@ -1001,8 +1001,10 @@ def fit_command(program, source_file, assignments, output_name, data_file, ignor
     on stderr (--strict stops there). A loss or an update that is not finite
     stops the training (exit 2) with the last good parameters.
     """
-    from .fitting import Optimizer, fit, read_data, write_fit_json, write_fit_report
-    from .sweeping import open_points
+    from .arrays import ArrayProgram
+    from .data import read_data
+    from .points import open_points
+    from .training import Optimizer, fit, write_fit_json, write_fit_report
     from .tables import progress_bar
 
     positive("--lr", lr)
@@ -1026,13 +1028,15 @@ def fit_command(program, source_file, assignments, output_name, data_file, ignor
                             hint=f"drop --set {both[0]}=...")
     if ignore_extra:
         points = points.only(prog.inputs)
-    data = read_data(points)
+    compiled = ArrayProgram(prog)
+    data = read_data(points, compiled.chunk)
     chosen = Optimizer(optimizer, lr, **{name: value for name, value in settings.items() if value is not None})
     work = steps * min(len(data), batch or len(data))
     with progress_bar(steps, terminal(sys.stderr) if work >= FIT_PROGRESS_WORK else None, "fitting",
                       minimum=1) as bar:
         result = fit(prog, data, steps, chosen, reduce=reduce, batch=batch, seed=seed, freeze=comma_list(freeze),
-                     strict=strict, on_step=None if bar is None else lambda step, loss: bar(step, f"loss {loss:.6g}"))
+                     strict=strict, on_step=None if bar is None else lambda step, loss: bar(step, f"loss {loss:.6g}"),
+                     compiled=compiled)
     if result.left_out_times:
         rows_left = f"{result.left_out_rows:,} row{'s' if result.left_out_rows > 1 else ''}"
         click.echo(f"{rows_left} left out of the loss where the program leaves its domain ({result.left_out_times:,} "

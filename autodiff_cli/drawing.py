@@ -23,7 +23,7 @@ from .engine import Value
 from .errors import AutodiffError
 from .output import write_bytes
 from .program import Program
-from .tables import format_number
+from .numbers import format_number
 
 if TYPE_CHECKING:
     import graphviz

@@ -16,6 +16,7 @@ from . import ops
 from .engine import Value, local_derivatives
 from .expressions import name, num, render
 from .naming import NAME, legend, symbols
+from .numbers import significant
 from .program import Program
 from .rules import local_derivative
 
@@ -97,10 +98,6 @@ def gradients_after(program: Program, edges: int) -> list[float | None | bool]:
     return grads
 
 
-def number(x: float | None, precision: int = 6) -> str:
-    return "undefined" if x is None else f"{x:.{precision}g}"
-
-
 def explain_lines(program: Program, precision: int = 6) -> Iterator[str]:
     """The lines of `autodiff explain`: the short names' legend (if any), then the chain rule."""
     yield from legend_lines(program)
@@ -123,7 +120,7 @@ def chain_rule_lines(program: Program, precision: int = 6, accumulate: bool = Tr
         return f"d{out}/d{names[node.index]}"
 
     def num(x: float | None) -> str:
-        return number(x, precision)
+        return significant(x, precision)
 
     yield f"{d(program.output)} = 1"
     contributions: dict[int, list[float | None]] = {}
@@ -172,7 +169,7 @@ def write_explanation(program: Program, out: TextIO, limit: int | None = None, c
             shown += 1
     if shown < total:
         out.write(f"… {total - shown} more lines" + (f" ({cut_hint})" if cut_hint else "") + "\n")
-    grads = ", ".join(f"{name} = {number(g, precision)}" for name, g in list(program.grad.items())[:20])
+    grads = ", ".join(f"{name} = {significant(g, precision)}" for name, g in list(program.grad.items())[:20])
     more = " …" if len(program.inputs) > 20 else ""
     out.write(f"{total} lines; the inputs' gradients: {grads}{more}\n")
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from .engine import Value, local_derivatives, topological_order
-from .explaining import chain_rule_lines, number
+from .explaining import chain_rule_lines
+from .numbers import significant
 from .naming import symbols
 from .program import Program
 
@@ -72,4 +73,4 @@ def _second_pass(program: Program, names: list[str], precision: int) -> Iterator
         for x, local in zip(node.inputs, local_derivatives(node)):
             contribution = None if node.grad is None or local is None else node.grad * local
             yield (f"d{out}/d{names[x.index]} += d{out}/d{names[node.index]} * d{names[node.index]}/d{names[x.index]}"
-                   f" = {number(node.grad, precision)} * {number(local, precision)} = {number(contribution, precision)}")
+                   f" = {significant(node.grad, precision)} * {significant(local, precision)} = {significant(contribution, precision)}")

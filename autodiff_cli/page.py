@@ -27,7 +27,7 @@ from .expressions import Target, render as render_expression
 from .naming import output_symbol, symbols
 from .output import write_bytes
 from .program import Program
-from .tables import format_number
+from .numbers import format_number
 from .rules import local_derivative, node_refs
 
 ENGINE_SCRIPTS = ("numbers.js", "engine.js")     # in autodiff_cli/web, in this order; then page.js

@@ -23,7 +23,8 @@ from .errors import AutodiffError
 from .output import open_output, raw
 from .parsing import parse
 from .program import Program
-from .sweeping import Axis, Grid, sweep
+from .points import Axis, Grid
+from .sweeping import sweep
 
 FILE_FORMATS = ("svg", "png", "pdf")
 INSTALL = "pip install 'autodiff-cli[plot]'"
@@ -138,12 +139,12 @@ def _kink_crossings(program: Program, axis: Axis, x) -> list[float]:
     """The x where an op with a kink (relu, abs, sign, step) has its argument cross the kink."""
     import numpy as np
 
-    from .sweeping import forward_arrays
+    from .arrays import ArrayProgram
 
     kinked = [node for node in program.nodes if node.op.kink is not None]
     if not kinked or len(x) < 2:
         return []
-    data, _ = forward_arrays(program, {axis.name: x}, len(x))
+    data, _ = ArrayProgram(program).forward({axis.name: x}, len(x))
     found: set[float] = set()
     for node in kinked:
         argument = np.broadcast_to(np.asarray(data[node.inputs[0].index], dtype=float) - node.op.kink, x.shape)

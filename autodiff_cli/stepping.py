@@ -10,7 +10,7 @@ from typing import Callable, Collection, TextIO
 
 from .errors import AutodiffError
 from .program import Program
-from .tables import format_number
+from .numbers import format_number
 
 
 class StepLeftDomainError(AutodiffError):

@@ -17,7 +17,8 @@ from typing import BinaryIO, Iterable, TextIO
 
 from .output import open_output, scratch_directory
 from .program import Program
-from .tables import format_number, write_grid
+from .numbers import format_number
+from .tables import write_grid
 from .sweeping import Chunk
 from .naming import free_name
 

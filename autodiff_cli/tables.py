@@ -7,31 +7,16 @@ whole report in memory.  Rich is imported only when a table is drawn for a termi
 """
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from contextlib import contextmanager
 from typing import Callable, Collection, Iterable, Iterator, Sequence, TextIO
 
 from .engine import Value
+from .numbers import format_number, json_number
 from .program import Program
 
 COLUMNS = ("id", "label", "op", "inputs", "data", "grad")
-UNDEFINED = "-"         # how a table shows a gradient that does not exist
 
-
-def format_number(x: float | None, precision: int = 4) -> str:
-    """`precision` decimals, unless that would drop significant digits (0.00012345 would show
-    0.0001: it shows 1.2345e-04) or the number is huge (from 1e12): then scientific notation.
-    A dash for a number that does not exist (None).  The live page formats with the same rule."""
-    if x is None:
-        return UNDEFINED
-    size = abs(x)
-    if size >= 1e12:
-        return f"{x:.{precision}e}"
-    fixed = f"{x:.{precision}f}"
-    if x == 0.0 or size >= 0.1 or float(fixed) == float(f"{x:.{precision}g}"):
-        return fixed
-    return f"{x:.{precision}e}"
 NUMERIC = {"id", "data", "grad"}
 RICH_ROW_LIMIT = 1000   # Rich takes about 1 ms a row; past this, plain text
 
@@ -247,13 +232,3 @@ def write_json(program: Program, out: TextIO, hessian: dict[str, dict[str, float
             out.write("".join(chunk))
             chunk.clear()
     out.write("".join(chunk) + "\n  ]\n}\n")
-
-
-def json_number(x: float | None) -> str:
-    """A finite float as JSON that reads back to the same float (repr is shortest round-trip);
-    None is null."""
-    if x is None:
-        return "null"
-    if not math.isfinite(x):
-        raise ValueError(f"refusing to write {x!r} as JSON")
-    return float.__repr__(x)

@@ -29,7 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from run import table  # noqa: E402
 
-from autodiff_cli.fitting import Data, Optimizer, fit, mlp_program  # noqa: E402
+from autodiff_cli.data import Data  # noqa: E402
+from autodiff_cli.networks import mlp_program  # noqa: E402
+from autodiff_cli.training import Optimizer, fit  # noqa: E402
 from autodiff_cli.parsing import parse  # noqa: E402
 
 SIZES = [3, 4, 4, 1]

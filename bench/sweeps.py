@@ -32,7 +32,8 @@ from run import best, peak_rss_kib, table  # noqa: E402
 
 from autodiff_cli import sweep_output  # noqa: E402
 from autodiff_cli.parsing import parse  # noqa: E402
-from autodiff_cli.sweeping import Points, sweep  # noqa: E402
+from autodiff_cli.points import Points  # noqa: E402
+from autodiff_cli.sweeping import sweep  # noqa: E402
 
 NEURON = "n = x1*w1 + x2*w2 + b\no = tanh(n)"
 NAMES = ["x1", "x2", "w1", "w2", "b"]
@@ -124,7 +125,7 @@ def reading(n: int) -> None:
     """`--points FILE` read into columns against a NumPy script's `np.loadtxt` of the same CSV."""
     import tempfile
 
-    from autodiff_cli.sweeping import MAX_CHUNK, open_points
+    from autodiff_cli.points import MAX_CHUNK, open_points
 
     columns = random_points(n)
     with tempfile.TemporaryDirectory() as scratch:

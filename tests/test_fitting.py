@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 from autodiff_cli.errors import AutodiffError
-from autodiff_cli.fitting import (MAX_PARAMETERS, Data, FitRowError, FitStoppedError, Optimizer, fit,
-                                  mlp_program, parameter_count, read_data)
+from autodiff_cli.arrays import ArrayProgram
+from autodiff_cli.data import Data, read_data
+from autodiff_cli.networks import MAX_PARAMETERS, mlp_program, parameter_count
+from autodiff_cli.training import FitRowError, FitStoppedError, Optimizer, fit
 from autodiff_cli.parsing import parse
-from autodiff_cli.sweeping import forward_arrays, points_from_text
+from autodiff_cli.points import points_from_text
 from autodiff_cli.tables import progress_bar
 
 
@@ -428,14 +430,14 @@ def test_strict_stops_at_the_first_row_outside_the_domain(run, tmp_path, monkeyp
 
 
 def test_rows_the_array_pass_suspects_are_run_by_the_engine_with_the_same_numbers(monkeypatch, files):
-    from autodiff_cli import fitting
-
     expected = fit(parse((files / "net.ad").read_text()), data_of(ROWS), 5)
 
-    def suspicious(program, columns, n):
-        data, suspect = forward_arrays(program, columns, n)
+    forward = ArrayProgram.forward
+
+    def suspicious(self, columns, n):
+        data, suspect = forward(self, columns, n)
         return data, suspect | True                     # every row run again by the scalar engine
-    monkeypatch.setattr(fitting, "forward_arrays", suspicious)
+    monkeypatch.setattr(ArrayProgram, "forward", suspicious)
     rerun = fit(parse((files / "net.ad").read_text()), data_of(ROWS), 5)
     assert close(rerun.losses, expected.losses) and close(rerun.end.values(), expected.end.values())
     assert close(rerun.grad.values(), expected.grad.values(), rel=1e-9) and rerun.left_out_times == 0
@@ -493,13 +495,24 @@ def test_divergence_prints_the_last_good_parameters_as_set_lines(run, tmp_path, 
 
 # The data
 
-def test_data_keeps_each_rows_line_and_refuses_too_many_numbers():
+def test_data_keeps_each_rows_line():
     data = data_of('{"x": 1, "y": 2}\n\n{"x": 3, "y": 4}\n')
     assert data.lines.tolist() == [1, 3] and data.columns["y"].tolist() == [2.0, 4.0] and len(data) == 2
-    with pytest.raises(AutodiffError, match="holds more than 10 numbers"):
-        read_data(points_from_text("x,y\n" + "1,2\n" * 6), max_values=10)
     with pytest.raises(AutodiffError, match="no rows to train on"):
         data_of("x,y\n")
+
+
+def test_data_past_the_memory_budget_is_staged_and_read_back_chunk_by_chunk():
+    text = "x,y\n" + "".join(f"{i},{i * i}\n\n" for i in range(1000))
+    held = read_data(points_from_text(text), 64)
+    staged = read_data(points_from_text(text), 64, memory=1000)
+    assert staged.staged and not held.staged and len(staged) == len(held) == 1000
+    for (a, la, ca), (b, lb, cb) in zip(held.chunks(64), staged.chunks(64), strict=True):
+        assert a == b and la.tolist() == lb.tolist() and all(ca[n].tolist() == cb[n].tolist() for n in "xy")
+    rows = np.array([3, 64, 65, 500, 999])
+    (taken_rows, lines, columns), = staged.take(rows, 64)
+    assert taken_rows.tolist() == rows.tolist() and lines.tolist() == [8, 130, 132, 1002, 2000]
+    assert columns["y"].tolist() == [float(r * r) for r in rows]
 
 
 @pytest.mark.parametrize("args, says", [

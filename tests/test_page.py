@@ -15,7 +15,7 @@ from autodiff_cli.explaining import chain_rule_lines, gradients_after, legend_li
 from autodiff_cli.page import annotate, live, live_page
 from autodiff_cli.parsing import evaluate, parse
 from autodiff_cli.program import Program
-from autodiff_cli.tables import format_number
+from autodiff_cli.numbers import format_number
 from conftest import LECTURE, LECTURE_SET, NEURON, have_dot, mlp_program, require_in_ci
 
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}

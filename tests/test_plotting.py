@@ -11,7 +11,7 @@ import sympy
 
 from autodiff_cli.parsing import parse
 from autodiff_cli.plotting import broken_at_jumps, curves, surface, visible_range
-from autodiff_cli.sweeping import parse_axis
+from autodiff_cli.points import parse_axis
 
 LECTURE_F = "3*x**2 - 4*x + 5"
 
@@ -188,7 +188,7 @@ def test_a_single_point_command_never_imports_numpy_matplotlib_or_graphviz():
     code = ("import sys; from autodiff_cli.cli import cli\n"
             "try:\n    cli.main(['eval', 'x**2', '--set', 'x=3', '--json'], standalone_mode=False)\n"
             "finally:\n    print(sorted(m for m in ('numpy', 'matplotlib', 'graphviz', 'orjson', 'plotille', "
-            "'autodiff_cli.sweeping', 'autodiff_cli.fitting', 'autodiff_cli.drawing', 'autodiff_cli.deriving') "
+            "'autodiff_cli.arrays', 'autodiff_cli.training', 'autodiff_cli.drawing', 'autodiff_cli.deriving') "
             "if m in sys.modules), file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stderr.strip() == "[]"

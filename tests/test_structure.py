@@ -6,12 +6,13 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "autodiff_cli"
 LAYERS = [
-    {"errors", "ops", "output", "sources", "lalr"},
+    {"numbers", "errors"},
+    {"ops", "output", "sources", "lalr"},
     {"engine", "expressions"},
     {"program"},
-    {"parsing", "rules", "tables", "drawing", "naming", "sweeping"},
-    {"checking", "explaining", "stepping", "deriving", "exporting", "sweep_output", "plotting", "lecture_bugs",
-     "fitting"},
+    {"parsing", "rules", "tables", "drawing", "naming", "points", "data", "arrays"},
+    {"checking", "explaining", "stepping", "deriving", "exporting", "sweeping", "sweep_output", "plotting",
+     "lecture_bugs", "networks", "training"},
     {"page"},
     {"cli"},
     {"__main__"},

@@ -12,7 +12,8 @@ import pytest
 
 from autodiff_cli import sweep_output
 from autodiff_cli.parsing import parse
-from autodiff_cli.sweeping import Grid, parse_axis, sweep
+from autodiff_cli.points import Grid, parse_axis
+from autodiff_cli.sweeping import sweep
 
 TEXT = "y = log(x) * w; y / (x - 2)"
 

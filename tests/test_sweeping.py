@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from autodiff_cli.errors import AutodiffError, DomainError
 from autodiff_cli.parsing import parse
-from autodiff_cli.sweeping import Grid, parse_axis, points_from_text, run_chunk, sweep
+from autodiff_cli.points import Grid, parse_axis, points_from_text
+from autodiff_cli.sweeping import run_chunk, sweep
 from conftest import programs
 
 OPERANDS = [-2.5, -1.0, -0.5, -0.0, 0.0, 0.3, 0.5, 1.0, 2.0, 3.0, 710.0]
@@ -97,8 +98,7 @@ def test_a_grid_varies_the_first_axis_slowest_and_keeps_the_other_inputs():
 
 
 def test_chunks_cover_every_point_in_order(monkeypatch):
-    monkeypatch.setattr("autodiff_cli.sweeping.MAX_CHUNK", 100)
-    monkeypatch.setattr("autodiff_cli.sweeping.chunk_size", lambda nodes: 64)
+    monkeypatch.setattr("autodiff_cli.arrays.chunk_size", lambda nodes: 64)
     program = parse("x**2")
     chunks = list(sweep(program, Grid([parse_axis("x=0:999:1000")])))
     assert [c.start for c in chunks] == list(range(0, 1000, 64))
@@ -181,7 +181,7 @@ def test_points_read_in_blocks_are_the_points_read_at_once(tmp_path, monkeypatch
     """Rows split across blocks, blank lines and a bad row in a later block: the same columns, the
     same line numbers, and the bad row named by its line."""
     from autodiff_cli import sources
-    from autodiff_cli.sweeping import open_points
+    from autodiff_cli.points import open_points
 
     rows = [f"{i / 7!r},{-i}" for i in range(40)]
     (tmp_path / "p.csv").write_text("\n\nx,y\n" + "\n".join(rows[:20]) + "\n\n" + "\n".join(rows[20:]) + "\n")

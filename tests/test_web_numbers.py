@@ -5,7 +5,7 @@ import random
 import struct
 
 from autodiff_cli.page import web_script
-from autodiff_cli.tables import format_number
+from autodiff_cli.numbers import format_number
 
 TIES = [-19.03125, 0.125, 0.375, 2.5, -2.5, 0.5, 1.5, 1e-5 + 0.0, 0.00012345, 0.000099, 1.2345678901234567e-4]
 SPECIAL = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 1e16, 1e-4, 9.99995,

@@ -1,153 +1,31 @@
-"""Training: the lecture's MLP written as a program, and gradient descent over a file of rows.
-
-`mlp_program` writes micrograd's `MLP(nin, nouts)` in the language: one statement per neuron,
-its weights and bias declared as inputs with the lecture's random draws as their defaults, the
-data columns (x0, x1, ... and the target y) as inputs without a value, and a per-row loss last.
+"""Training: gradient descent on a program's parameters over rows of data.
 
 `fit` trains a program's parameters, the inputs that are not columns of the data, on the rows
 of a file.  A step is the lecture's loop: the loss at the current parameters, its gradient, and
 an update.  The loss of a step is the program's output summed (or averaged) over the step's rows
 at the parameters *before* the step's update, which is what the lecture's loop prints.  Each step
-is one pass over its rows with the sweeps' array rules (`sweeping.forward_arrays` and
-`backward_arrays`), a chunk of rows at a time, the parameters' gradients summed over the rows.
-A row the array pass finds suspect (an op refuses it, or a number is not finite) is run again by
-the scalar engine, which gives its exact numbers or its exact error; a row that leaves an op's
-domain is left out of that step's loss, or, when strict, stops the training.  A row whose loss or
-gradient overflows is not left out: the loss is then not finite, and training stops there.
+is one pass over its rows on the array engine (`arrays.ArrayProgram.rows`), a chunk of rows at a
+time (`data`), the parameters' gradients summed over the rows.  A row the array pass finds
+suspect is run again by the scalar engine, which gives its exact numbers or its exact error; a
+row that leaves an op's domain is left out of that step's loss, or, when strict, stops the
+training.  A row whose loss or gradient overflows is not left out: the loss is then not finite,
+and training stops there.
 
 NumPy is imported only when training.
 """
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import dataclass
 from typing import Callable, Collection, Sequence, TextIO
 
 from . import ops
 from .errors import AutodiffError, MissingInputsError, clip
 from .program import Program
-from .sweeping import FilePoints, MAX_CHUNK, backward_arrays, chunk_size, forward_arrays, local_derivatives, numpy
-from .tables import format_number
-
-# The lecture's MLP as a program
-
-MAX_PARAMETERS = 100_000    # a net's weights and biases: past this, the program alone is megabytes
-NET_SEED = 1337             # micrograd's demo notebook seeds its generators with 1337
-LOSSES = ("squared", "hinge", "none")
-
-
-def parameter_count(sizes: Sequence[int]) -> int:
-    """Weights and biases of an MLP of these sizes: (inputs + 1) per neuron."""
-    return sum((nin + 1) * nout for nin, nout in zip(sizes, sizes[1:]))
-
-
-def mlp_program(sizes: Sequence[int], seed: int = NET_SEED, loss: str = "squared", linear_out: bool = False) -> str:
-    """micrograd's `MLP(sizes[0], sizes[1:])` as a program.
-
-    The parameters are drawn as the lecture draws them: `random.seed(seed)`, then for each layer,
-    for each neuron, `random.uniform(-1, 1)` for each weight and then the bias; they are named
-    `w{layer}_{neuron}_{input}` and `b{layer}_{neuron}` and written as the shortest text that
-    reads back to the same float.  A neuron is `tanh(b + w0*x0 + w1*x1 + ...)`, summed in the
-    lecture's order; the last layer has no tanh with `linear_out`.  The last statement is the
-    loss of one row: `(out - y)**2` ("squared"), micrograd's demo's `relu(1 - y*out)` ("hinge"),
-    summed over the outputs when there are several (targets y0, y1, ...), or the output itself
-    ("none", for one output).
-    """
-    sizes = list(sizes)
-    if len(sizes) < 2 or any(n < 1 for n in sizes):
-        raise AutodiffError("a net needs its number of inputs and the size of each layer, at least one layer "
-                            "and each size at least 1, e.g. 3 4 4 1")
-    shape = clip("-".join(map(str, sizes)))
-    count = parameter_count(sizes)
-    if count > MAX_PARAMETERS:
-        raise AutodiffError(f"a {shape} net has {count:,} parameters, more than the ceiling of {MAX_PARAMETERS:,}")
-    if loss not in LOSSES:
-        raise AutodiffError(f"unknown loss {clip(loss)!r}: the losses are {', '.join(LOSSES)}")
-    outputs = sizes[-1]
-    if loss == "none" and outputs > 1:
-        raise AutodiffError(f"a program has one output, and this net has {outputs}: choose a loss that adds "
-                            "them up (squared or hinge), or a last layer of one neuron")
-    inputs = [f"x{i}" for i in range(sizes[0])]
-    outs = ["out"] if outputs == 1 else [f"out{k}" for k in range(outputs)]
-    targets = ["y"] if outputs == 1 else [f"y{k}" for k in range(outputs)]
-    activation = "tanh neurons" + (", the last layer linear" if linear_out else "")
-    lines = [f"# micrograd's MLP({sizes[0]}, [{', '.join(map(str, sizes[1:]))}]): {activation}; "
-             f"{count:,} parameters",
-             f"# drawn as the lecture draws them: random.seed({seed}), then for each layer, for each neuron,",
-             "# random.uniform(-1, 1) for each weight and then the bias",
-             f"# the data, given per row: {_listed(inputs)}"
-             + ("" if loss == "none" else f"; the target {_listed(targets)}")]
-    rng = random.Random(seed)
-    layers = len(sizes) - 1
-    for layer, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
-        last = layer == layers - 1
-        linear = last and linear_out
-        names = outs if last else [f"h{layer}_{neuron}" for neuron in range(nout)]
-        kind = "linear" if linear else "tanh"
-        lines.append(f"# layer {layer}: {nout} {kind} neuron{'s' if nout > 1 else ''} of {_listed(inputs)}"
-                     + (" (the output)" if last else ""))
-        for neuron in range(nout):
-            weights = [f"w{layer}_{neuron}_{i}" for i in range(nin)]
-            bias = f"b{layer}_{neuron}"
-            values = [rng.uniform(-1, 1) for _ in range(nin)] + [rng.uniform(-1, 1)]
-            lines.append("; ".join(f"{name} = {value!r}" for name, value in zip([*weights, bias], values)))
-            total = " + ".join([bias, *(f"{w}*{x}" for w, x in zip(weights, inputs))])
-            lines.append(f"{names[neuron]} = {total}" if linear else f"{names[neuron]} = tanh({total})")
-        inputs = names
-    if loss == "squared":
-        lines.append(f"# the loss of one row: the squared error against {_listed(targets)}")
-        lines.append("loss = " + " + ".join(f"({o} - {t})**2" for o, t in zip(outs, targets)))
-    elif loss == "hinge":
-        lines.append(f"# the loss of one row: the hinge loss against {_listed(targets)} (each -1 or 1)")
-        lines.append("loss = " + " + ".join(f"relu(1 - {t}*{o})" for o, t in zip(outs, targets)))
-    return "\n".join(lines) + "\n"
-
-
-def _listed(names: list[str]) -> str:
-    return ", ".join(names) if len(names) <= 4 else f"{names[0]} to {names[-1]}"
-
-
-# The data
-
-MAX_DATA_VALUES = 100_000_000   # rows x columns held in memory: 800 MB of floats (10^7 rows of 10 columns)
-
-
-@dataclass
-class Data:
-    """The rows of a file, held in memory: a float array per column, and each row's line number."""
-
-    source: str
-    columns: dict[str, object]
-    lines: object
-
-    def __len__(self) -> int:
-        return len(self.lines)
-
-
-def read_data(points: FilePoints, max_values: int = MAX_DATA_VALUES) -> Data:
-    """Every row of `points`, read once; refused as soon as it passes `max_values` numbers."""
-    np = numpy()
-    width = max(1, len(points.names))
-    parts: dict[str, list] = {name: [] for name in points.names}
-    lines = []
-    count = 0
-    for numbers, columns in points.numbered_chunks(MAX_CHUNK):
-        count += len(numbers)
-        if count * width > max_values:
-            raise AutodiffError(f"{points.source} holds more than {max_values:,} numbers ({count:,} rows of "
-                                f"{width} column{'s' if width > 1 else ''} so far): the data must fit in memory, "
-                                f"at most {max_values:,} numbers")
-        lines.append(np.asarray(numbers, dtype=np.int64))
-        for name, column in columns.items():
-            parts[name].append(column)
-    if not count:
-        raise AutodiffError(f"{points.source}: no rows to train on")
-    arrays = {}
-    for name in points.names:                   # one column at a time: never two copies of all the data
-        arrays[name] = np.concatenate(parts.pop(name))
-    return Data(points.source, arrays, np.concatenate(lines))
-
+from .arrays import ArrayProgram
+from .data import Data
+from .points import numpy
+from .numbers import format_number
 
 # Training
 
@@ -238,94 +116,73 @@ OVERFLOWS = (ops.TOO_LARGE, ops.GRADIENT_TOO_LARGE)     # a row's loss or gradie
 
 
 class _Passes:
-    """The loss and its gradient over some rows, chunk by chunk, with the rows that fail counted."""
+    """The loss and its gradient over some rows, chunk by chunk, with the rows that fail counted.
+    Chunks are summed in their order, each by NumPy's pairwise sum: the same floats every run."""
 
-    def __init__(self, program: Program, data: Data, params: list[str], strict: bool):
-        self.program = program
+    def __init__(self, program: Program, data: Data, params: list[str], strict: bool, compiled: ArrayProgram):
         self.data = data
+        self.params = params
         self.nodes = [program.inputs[name] for name in params]
         self.strict = strict
-        self.derivatives = local_derivatives(program)
-        self.size = chunk_size(len(program.nodes))
+        self.compiled = compiled
         self.failed_rows: set[int] = set()          # membership and count only
         self.failures = 0
         self.first_failure: str | None = None
 
     def point(self) -> dict[str, float]:
-        return {self.program.input_name(node): node.data for node in self.nodes}
+        return {name: node.data for name, node in zip(self.params, self.nodes)}
 
     def run(self, rows, when: str, reduce: str):
-        """(loss, gradient array) over `rows` (indices, or None for every row), reduced; `when`
-        ("step 3") is for messages."""
+        """(loss, gradient array) over `rows` (sorted indices, or None for every row), reduced;
+        `when` ("step 3") is for messages."""
         np = numpy()
-        count = len(self.data) if rows is None else len(rows)
-        loss = 0.0
-        grad = np.zeros(len(self.nodes))
-        used = 0
-        first = None
-        with np.errstate(all="ignore"):
-            for start in range(0, count, self.size):
-                stop = min(count, start + self.size)
-                where = slice(start, stop) if rows is None else rows[start:stop]
-                columns = {name: column[where] for name, column in self.data.columns.items()}
-                part, grads, suspect = self._chunk(columns, stop - start)
-                if suspect.any():
-                    good = ~suspect
-                    loss += float(part[good].sum())
-                    grad += [g[good].sum() for g in grads]
-                    used += int(good.sum())
-                    for i in np.flatnonzero(suspect).tolist():
-                        found = self._rerun(columns, i, start + i if rows is None else int(rows[start + i]), when)
-                        if isinstance(found, str):
-                            first = first or found
-                            continue
-                        loss += found[0]
-                        grad += found[1]
-                        used += 1
+        size = self.compiled.chunk
+        chunks = self.data.chunks(size) if rows is None else self.data.take(rows, size)
+        loss, grad, used, first = 0.0, np.zeros(len(self.nodes)), 0, None
+        with np.errstate(all="ignore"):                 # a sum that overflows is inf: training stops
+            for where, lines, columns in chunks:
+                found = self.compiled.rows(columns, len(lines), self.params)
+                good, message = self._failures(found, where, lines, when)
+                first = first or message
+                if good is None:
+                    loss += float(found.value.sum())
+                    grad += [g.sum() for g in found.grad.values()]
+                    used += len(lines)
                 else:
-                    loss += float(part.sum())
-                    grad += [g.sum() for g in grads]
-                    used += stop - start
+                    loss += float(found.value[good].sum())
+                    grad += [g[good].sum() for g in found.grad.values()]
+                    used += int(good.sum())
         if used == 0:
             raise FitStoppedError(f"{when}: every row leaves the program's domain; the first: {first}")
         if reduce == "mean":
             return loss / used, grad / used
         return loss, grad
 
-    def _chunk(self, columns: dict, n: int):
-        """The output at each row, each parameter's gradient at each row, and the suspect rows."""
+    def _failures(self, found, where, lines, when: str):
+        """The rows to keep (a mask, None when every row is kept) and the first failure's message;
+        a row whose loss overflows stops training, and any failing row does when strict."""
+        if not found.errors:
+            return None, None
         np = numpy()
-        data, suspect = forward_arrays(self.program, columns, n)
-        grads = backward_arrays(self.program, data, self.derivatives)
-        full = lambda x: np.broadcast_to(np.asarray(x, dtype=float), (n,))       # noqa: E731
-        found = [full(grads[node.index]) for node in self.nodes]
-        for g in found:
-            suspect |= ~np.isfinite(g)
-        return full(data[self.program.output.index]), found, suspect
-
-    def _rerun(self, columns: dict, i: int, row: int, when: str):
-        """The row run by the scalar engine: (loss, gradients), or its error message."""
-        program = self.program
-        with program.at({name: float(column[i]) for name, column in columns.items()}):
-            try:
-                program.run()
-            except AutodiffError as exc:
-                message = f"{self.data.source} line {int(self.data.lines[row])}: {exc.one_line()}"
-                if getattr(exc, "reason", None) in OVERFLOWS:
-                    raise FitStoppedError(f"{when}: the loss is not finite, training diverged: {message}") from None
-                if self.strict:
-                    raise FitRowError(message, when, self.point()) from None
-                self.failures += 1
-                self.failed_rows.add(row)
-                if self.first_failure is None:
-                    self.first_failure = message
-                return message
-            return program.value, [node.grad for node in self.nodes]
+        good = np.ones(len(lines), dtype=bool)
+        first = None
+        for i, exc in found.errors.items():
+            message = f"{self.data.source} line {int(lines[i])}: {exc.one_line()}"
+            if getattr(exc, "reason", None) in OVERFLOWS:
+                raise FitStoppedError(f"{when}: the loss is not finite, training diverged: {message}")
+            if self.strict:
+                raise FitRowError(message, when, self.point())
+            good[i] = False
+            self.failures += 1
+            self.failed_rows.add(int(where[i]) if not isinstance(where, int) else where + i)
+            self.first_failure = self.first_failure or message
+            first = first or message
+        return good, first
 
 
 def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = None, *, reduce: str = "sum",
         batch: int | None = None, seed: int = 0, freeze: Collection[str] = (), strict: bool = False,
-        on_step: Callable[[int, float], None] | None = None) -> FitResult:
+        on_step: Callable[[int, float], None] | None = None, compiled: ArrayProgram | None = None) -> FitResult:
     """Train the program's parameters (its inputs that are not columns of `data`, starting at their
     values) for `steps` steps, minimising its output summed (`reduce="sum"`, the lecture's choice)
     or averaged ("mean") over the rows.  Each step takes every row, or with `batch` that many rows
@@ -347,12 +204,12 @@ def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = 
     if steps < 1 or batch is not None and batch < 1:
         raise AutodiffError(f"training takes at least one step of at least one row, not {steps} steps of "
                             f"{'every row' if batch is None else batch}")
-    program.check_inputs(data.columns, f"the columns of {data.source}")
+    program.check_inputs(data.names, f"the columns of {data.source}")
     program.check_inputs(freeze, "cannot freeze")
-    columns = [name for name in freeze if name in data.columns]
+    columns = [name for name in freeze if name in data.names]
     if columns:
         raise AutodiffError(f"cannot freeze {clip(columns[0])}: it is a column of {data.source}, not a parameter")
-    params = [name for name in program.inputs if name not in data.columns]
+    params = [name for name in program.inputs if name not in data.names]
     if not params:
         raise AutodiffError(f"every input of the program is a column of {data.source}: there is nothing to train")
     missing = [name for name in params if program.inputs[name].data is None]
@@ -361,7 +218,7 @@ def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = 
     moving = np.array([name not in freeze for name in params])
     if not moving.any():
         raise AutodiffError("every parameter is frozen: there is nothing to train")
-    passes = _Passes(program, data, params, strict)
+    passes = _Passes(program, data, params, strict, compiled or ArrayProgram(program))
     theta = np.array([program.inputs[name].data for name in params], dtype=float)
     start = dict(zip(params, theta.tolist()))
     update = _updater(optimizer, moving)
