@@ -31,6 +31,7 @@ from . import ops
 from .engine import NumericError, Value, forward
 from .errors import AutodiffError
 from .program import Program
+from .reports import Report, Style
 
 RTOL = 1e-5
 ATOL = 1e-7
@@ -72,12 +73,24 @@ class GradientCheck:
 
 
 @dataclass
-class CheckReport:
+class CheckReport(Report):
+    """Every gradient checked, with the settings; written as a table or as JSON."""
+
     checks: list[GradientCheck]
     skipped_samples: int
     rtol: float
     atol: float
     points: list[dict[str, float]]      # the input values of each sample, 0 being the given point
+    precision: int | None = None        # significant digits in the table (None: every digit, as repr)
+    limit: int | None = 200             # rows in the table
+    cut_hint: str = ""
+
+    def write_text(self, out: TextIO, style: Style) -> None:
+        write_check_table(self, out, rich=style.rich, precision=self.precision, limit=self.limit,
+                          cut_hint=self.cut_hint)
+
+    def document(self) -> dict:
+        return check_document(self)
 
     def count(self, status: str) -> int:
         return sum(1 for c in self.checks if c.status == status)
@@ -416,16 +429,16 @@ CHECK_COLUMNS = ("sample", "label", "at", "analytic", "numeric", "abs error", "r
 STATUS_STYLES = {"ok": "green", "FAIL": "bold red", "kink": "yellow", "unverifiable": "yellow"}
 
 
-def write_check_table(report: CheckReport, out: TextIO, *, rich: bool = False, precision: int = 10,
+def write_check_table(report: CheckReport, out: TextIO, *, rich: bool = False, precision: int | None = None,
                       limit: int | None = 200, cut_hint: str = "") -> None:
     """One row per checked gradient (at most `limit`, failures first to be kept), the worst error of
     each gradient over the samples, then the verdict line."""
     from .tables import write_grid
 
     def number(x: float | None, spec: str) -> str:
-        return "-" if x is None else format(x, spec)
+        return "-" if x is None else repr(x) if not spec else format(x, spec)
 
-    value = f".{precision}g"
+    value = "" if precision is None else f".{precision}g"
     shown = _rows_to_show(report.checks, limit)
     rows: list = [(str(c.sample), c.label, number(c.at, value), number(c.analytic, value), number(c.numeric, value),
                    number(c.abs_error, ".1e"), number(c.rel_error, ".1e"), c.status) for c in shown]
@@ -440,7 +453,7 @@ def write_check_table(report: CheckReport, out: TextIO, *, rich: bool = False, p
                title="analytic (backprop) against numeric (finite differences)", styles=styles)
     if len(report.points) > 1:
         for label, c in report.worst():
-            where = "" if c.at is None else f", where it is {c.at:{value}}"
+            where = "" if c.at is None else f", where it is {number(c.at, value)}"
             out.write(f"{label}: worst error {c.abs_error:.1e} (relative {c.rel_error:.1e}) "
                       f"at sample {c.sample}{where}\n")
     note = report.truncation_note()
@@ -461,17 +474,14 @@ def _rows_to_show(checks: list[GradientCheck], limit: int | None) -> list[Gradie
     return [c for c in checks if id(c) in keep]
 
 
-def write_check_json(report: CheckReport, out: TextIO) -> None:
+def check_document(report: CheckReport) -> dict:
     """The report as strict JSON: an overall `ok`, the counts, one entry per checked gradient
     (`id` null for the random direction), and the points of the samples."""
-    from .output import write_json
-
     checks = [{"sample": c.sample, "id": None if c.node is None else c.node.index, "label": c.label, "at": c.at,
                "analytic": c.analytic, "numeric": c.numeric, "abs_error": c.abs_error, "rel_error": c.rel_error,
                "method": c.method, "h": c.h, "truncation": c.truncation, "status": c.status}
               for c in report.checks]
     counts = {key: report.count(status) for key, status in
               (("passed", "ok"), ("failed", "FAIL"), ("kinks", "kink"), ("unverifiable", "unverifiable"))}
-    document = {"ok": report.ok, **counts, "skipped_samples": report.skipped_samples,
-                "rtol": report.rtol, "atol": report.atol, "points": report.points, "checks": checks}
-    write_json(document, out)
+    return {"ok": report.ok, **counts, "skipped_samples": report.skipped_samples,
+            "rtol": report.rtol, "atol": report.atol, "points": report.points, "checks": checks}

@@ -250,16 +250,13 @@ def _backward(program: Program, reaches: list[bool], refs: list[Expression | Non
     return statements, gradients
 
 
-def write_derivative_json(program: Program, derivative: Derivative, out) -> None:
+def derivative_document(program: Program, derivative: Derivative) -> dict:
     """The statements as strict JSON: for each, its name, its expression in the language, its kind
     (input, forward, adjoint, gradient) and the node it is for (id and label, as `eval --json` has them)."""
-    from .output import write_json
-
     statements = [{"name": s.name, "expression": render(s.expression), "kind": s.kind,
                    "node": None if s.of is None else s.of.index,
                    "label": None if s.of is None else program.label(s.of)} for s in derivative.statements]
-    document = {"output": derivative.output, "gradients": derivative.gradients, "statements": statements}
-    write_json(document, out)
+    return {"output": derivative.output, "gradients": derivative.gradients, "statements": statements}
 
 
 @dataclass

@@ -16,13 +16,13 @@ import shutil
 import subprocess
 import warnings
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Iterator
 
 from . import ops
 from .engine import Value
 from .errors import AutodiffError
-from .output import write_bytes
 from .program import Program
+from .reports import Report, Style
 from .numbers import format_number
 
 if TYPE_CHECKING:
@@ -172,15 +172,27 @@ def digraph(program: Program, *, precision: int = 4, rankdir: str = "LR", grad: 
     return dot
 
 
-def write_picture(program: Program, path: str | None, fmt: str, *, backend: str = "auto", **options) -> None:
-    """Render (or, for .dot, just write) the picture to `path`, or to standard output when None.
+class PictureReport(Report):
+    """graph's picture: DOT text, or rendered as SVG, PNG or PDF (in memory first, so a failed
+    render writes nothing).  Options as `digraph`."""
 
-    Renders to memory first, then writes by the output layer's rules (a file replaced in one
-    step), so a failed render never leaves a partial or mislabelled file behind.
-    """
-    source = digraph(program, **options).source
-    data = source.encode("utf-8") if fmt == "dot" else render(source, fmt, backend)
-    write_bytes(data, path)
+    formats = ("dot", *RENDERED)
+
+    def __init__(self, program: Program, *, backend: str = "auto", **options):
+        self.source = digraph(program, **options).source
+        self.backend = backend
+
+    def write_dot(self, out: BinaryIO, style: Style) -> None:
+        out.write(self.source.encode("utf-8"))
+
+    def write_svg(self, out: BinaryIO, style: Style) -> None:
+        out.write(render(self.source, "svg", self.backend))
+
+    def write_png(self, out: BinaryIO, style: Style) -> None:
+        out.write(render(self.source, "png", self.backend))
+
+    def write_pdf(self, out: BinaryIO, style: Style) -> None:
+        out.write(render(self.source, "pdf", self.backend))
 
 
 def draw_dot(graph: Value | Program, *, backend: str = "auto", **options) -> Picture:

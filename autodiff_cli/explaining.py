@@ -18,6 +18,7 @@ from .expressions import name, num, render
 from .naming import NAME, legend, symbols
 from .numbers import significant
 from .program import Program
+from .reports import Report, Style
 from .rules import local_derivative
 
 _NUMBER = re.compile(r"-?[\d.]+(e[+-]?\d+)?")
@@ -174,14 +175,31 @@ def write_explanation(program: Program, out: TextIO, limit: int | None = None, c
     out.write(f"{total} lines; the inputs' gradients: {grads}{more}\n")
 
 
-def write_explanation_json(program: Program, out: TextIO) -> None:
+def explanation_document(program: Program) -> dict:
     """The steps as strict JSON, one object per edge, plus the inputs' gradients."""
-    from .output import write_json
-
     steps = [{"node": step.node.index, "label": program.label(step.node), "parent": step.parent.index,
               "parent_label": program.label(step.parent), "op": step.parent.op.symbol,
               "local_text": step.local_text, "local": step.local, "upstream": step.upstream,
               "contribution": step.contribution}
              for step in backward_steps(program) if not isinstance(step, Value)]
-    document = {"output": program.label(program.output), "steps": steps, "grad": program.grad}
-    write_json(document, out)
+    return {"output": program.label(program.output), "steps": steps, "grad": program.grad}
+
+
+class ExplainReport(Report):
+    """explain's report: the chain-rule lines as text, or the steps as JSON."""
+
+    def __init__(self, program: Program, *, limit: int | None = None, precision: int = 6, cut_hint: str = "",
+                 lines: list[str] | None = None, heading: str | None = None):
+        self.program = program
+        self.limit = limit
+        self.precision = precision
+        self.cut_hint = cut_hint
+        self.lines = lines
+        self.heading = heading
+
+    def write_text(self, out: TextIO, style: Style) -> None:
+        write_explanation(self.program, out, limit=self.limit, cut_hint=self.cut_hint, precision=self.precision,
+                          lines=self.lines, heading=self.heading)
+
+    def document(self) -> dict:
+        return explanation_document(self.program)

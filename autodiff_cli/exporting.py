@@ -9,14 +9,15 @@ from __future__ import annotations
 import keyword
 import re
 import unicodedata
-from typing import Sequence
+from typing import Sequence, TextIO
 
 from . import ops
-from .deriving import Derivative, derivative_program, hessian_program
+from .deriving import Derivative, derivative_document, derivative_program, hessian_program
 from .errors import AutodiffError
 from .expressions import Expression, Target, add, apply, children, number_text, render
 from .ops import ATOM, PRODUCT, UNARY
 from .program import Program
+from .reports import Report, Style
 
 EXPR_LIMIT = 400            # operations in an expression written out in full; past this, the program form
 
@@ -243,3 +244,37 @@ def _latex_number(value: float) -> str:
         mantissa, exponent = text.split("e")
         return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
     return text
+
+
+class DiffReport(Report):
+    """diff's report: the derivative as a program in the language (`text`), one expression per
+    input (`expr`), a Python module (`python`), LaTeX (`latex`) or the statements as JSON; with
+    order 2, the second derivatives (as a program, or a Python module)."""
+
+    formats = ("text", "json", "expr", "python", "latex")
+    text_formats = formats
+
+    def __init__(self, program: Program, wrt: Sequence[str] | None = None, order: int = 1):
+        self.program = program
+        self.wrt = list(wrt or ())
+        self.order = order
+
+    def write_text(self, out: TextIO, style: Style) -> None:
+        if self.order == 2:
+            out.write(hessian_program(self.program, self.wrt).text())
+        else:
+            out.write(derivative_program(self.program, self.wrt).text())
+
+    def write_python(self, out: TextIO, style: Style) -> None:
+        out.write(python_function(self.program, self.wrt, order=self.order))
+
+    def write_expr(self, out: TextIO, style: Style) -> None:
+        out.write(expression_text(derivative_program(self.program, self.wrt)))
+
+    def write_latex(self, out: TextIO, style: Style) -> None:
+        out.write(latex(derivative_program(self.program, self.wrt)))
+
+    def write_json(self, out: TextIO, style: Style) -> None:
+        from .output import json_bytes
+
+        out.write(json_bytes(derivative_document(self.program, derivative_program(self.program, self.wrt))).decode())

@@ -7,9 +7,10 @@ and a per-row loss last.
 from __future__ import annotations
 
 import random
-from typing import Sequence
+from typing import Sequence, TextIO
 
 from .errors import AutodiffError, clip
+from .reports import Report, Style
 
 MAX_PARAMETERS = 100_000    # a net's weights and biases: past this, the program alone is megabytes
 NET_SEED = 1337             # micrograd's demo notebook seeds its generators with 1337
@@ -85,3 +86,17 @@ def mlp_program(sizes: Sequence[int], seed: int = NET_SEED, loss: str = "squared
 
 def _listed(names: list[str]) -> str:
     return ", ".join(names) if len(names) <= 4 else f"{names[0]} to {names[-1]}"
+
+
+class NetReport(Report):
+    """net's report: the program (`text`), or JSON with the program and how it was made."""
+
+    def __init__(self, sizes: Sequence[int], seed: int = NET_SEED, loss: str = "squared", linear_out: bool = False):
+        self.settings = {"sizes": list(sizes), "seed": seed, "loss": loss, "linear_out": linear_out}
+        self.text = mlp_program(sizes, seed=seed, loss=loss, linear_out=linear_out)
+
+    def write_text(self, out: TextIO, style: Style) -> None:
+        out.write(self.text)
+
+    def document(self) -> dict:
+        return {**self.settings, "parameters": parameter_count(self.settings["sizes"]), "program": self.text}

@@ -17,7 +17,7 @@ The rules, for every command, picture and page (the README's "Output" section sa
 from __future__ import annotations
 
 import errno
-import io
+
 import os
 import re
 import stat
@@ -122,12 +122,6 @@ def open_output(path: str | None) -> Iterator[BinaryIO]:
         raise
 
 
-def write_bytes(data: bytes, path: str | None) -> None:
-    """`data` to `path` by the rules above (standard output when None or '-')."""
-    with open_output(path) as stream:
-        stream.write(data)
-
-
 @contextmanager
 def scratch_directory(path: str | None) -> Iterator[str]:
     """A private directory for staging large output (an .npz's columns): beside the target, where
@@ -169,20 +163,12 @@ def json_bytes(document: object, indent: bool = True) -> bytes:
     floats as the shortest text that reads back to the same float."""
     import orjson
 
+    _finite(document)
     try:
         return orjson.dumps(document, option=(orjson.OPT_INDENT_2 if indent else 0) | orjson.OPT_APPEND_NEWLINE
                             | orjson.OPT_SERIALIZE_NUMPY)
     except orjson.JSONEncodeError as exc:
         raise ValueError(f"refusing to write a number that is not finite as JSON: {exc}") from None
-
-
-def write_json(document: object, out: IO, indent: bool = True) -> None:
-    """The document as strict JSON to a text or binary stream."""
-    data = json_bytes(_finite(document), indent)
-    if isinstance(raw(out), io.TextIOBase):
-        out.write(data.decode("utf-8"))
-    else:
-        out.write(data)
 
 
 def _finite(document: object) -> object:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from typing import BinaryIO
 from importlib.resources import files
 
 from . import ops
@@ -25,7 +26,7 @@ from .drawing import digraph, render
 from .explaining import Step, backward_steps
 from .expressions import Target, render as render_expression
 from .naming import output_symbol, symbols
-from .output import write_bytes
+from .reports import Report, Style, emit
 from .program import Program
 from .numbers import format_number
 from .rules import local_derivative, node_refs
@@ -275,8 +276,9 @@ def annotate(svg: str) -> str:
     return _NODE_GROUP.sub(group, svg)
 
 
-class LivePage:
-    """The live page of a program, shown inline in a notebook (in a frame), or saved as a file."""
+class LivePage(Report):
+    """The live page of a program, shown inline in a notebook (in a frame), saved as a file, or
+    written by `graph -o page.html`."""
 
     def __init__(self, page: str, height: int = 640):
         self.page = page
@@ -288,7 +290,13 @@ class LivePage:
 
     def save(self, path: str) -> None:
         """The page as a file, written as the command writes it (complete, or not at all)."""
-        write_bytes(self.page.encode("utf-8"), path)
+        emit(self, "html", path)
+
+    formats = ("html",)
+    text_formats = ()
+
+    def write_html(self, out: BinaryIO, style: Style) -> None:
+        out.write(self.page.encode("utf-8", "backslashreplace"))   # a lone surrogate (a byte that was not UTF-8) shown, not raised
 
 
 def live(graph, **options) -> LivePage:

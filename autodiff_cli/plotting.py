@@ -15,14 +15,16 @@ axes, no dependencies).
 from __future__ import annotations
 
 import math
+import shutil
 import warnings
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from .errors import AutodiffError
-from .output import open_output, raw
+from .output import raw
 from .parsing import parse
 from .program import Program
+from .reports import Report, Style
 from .points import Axis, Grid
 from .sweeping import sweep
 
@@ -232,9 +234,8 @@ def _matplotlib_figure(rows: int = 1):
     return Figure(figsize=(7, 2.2 + 1.8 * rows), layout="constrained")
 
 
-def write_plot_file(picture: Curves | Surface, path: str, fmt: str) -> None:
-    """The picture as an SVG, PNG or PDF file, written whole or not at all; Matplotlib's warnings
-    are its own business, not the user's."""
+def write_plot_file(picture: Curves | Surface, out: BinaryIO, fmt: str) -> None:
+    """The picture as SVG, PNG or PDF; Matplotlib's warnings are its own business, not the user's."""
     rows = len(picture.curves) if isinstance(picture, Curves) else 1
     figure = _matplotlib_figure(rows)
     with warnings.catch_warnings():
@@ -243,9 +244,13 @@ def write_plot_file(picture: Curves | Surface, path: str, fmt: str) -> None:
             _draw_curves(figure, picture)
         else:
             _draw_surface(figure, figure.subplots(), picture)
-        metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})
-        with open_output(path) as f:
-            figure.savefig(f, format=fmt, metadata=metadata)
+        _save(figure, out, fmt)
+
+
+def _save(figure, out: BinaryIO, fmt: str) -> None:
+    """The figure as SVG, PNG or PDF with no date in it: the same picture gives the same bytes."""
+    metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})
+    figure.savefig(out, format=fmt, metadata=metadata)
 
 
 def _draw_curves(figure, picture: Curves) -> None:
@@ -402,7 +407,7 @@ def _loss_curve(losses) -> tuple[object, object, bool]:
     return steps, losses, low > 0 and high / low > LOG_SCALE_SPAN
 
 
-def write_loss_plot(losses, path: str, fmt: str, title: str) -> None:
+def write_loss_plot(losses, out: BinaryIO, fmt: str, title: str) -> None:
     """The loss of every step as an SVG, PNG or PDF file (log scale where it spans decades)."""
     steps, values, log = _loss_curve(losses)
     figure = _matplotlib_figure(1)
@@ -416,9 +421,7 @@ def write_loss_plot(losses, path: str, fmt: str, title: str) -> None:
         ax.set_ylabel("loss" + (" (log scale)" if log else ""))
         ax.set_title(title)
         ax.grid(alpha=0.3)
-        metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})
-        with open_output(path) as f:
-            figure.savefig(f, format=fmt, metadata=metadata)
+        _save(figure, out, fmt)
 
 
 def write_loss_text_plot(losses, out: TextIO, title: str, *, width: int = 80, height: int = 24,
@@ -446,3 +449,65 @@ def write_loss_text_plot(losses, out: TextIO, title: str, *, width: int = 80, he
         figure.set_y_limits(min_=middle - max(1.0, abs(middle)) * 0.5, max_=middle + max(1.0, abs(middle)) * 0.5)
     figure.plot(steps.tolist(), ys.tolist(), lc="blue", marker=None if color else "•")
     raw(out).write(title + "\n" + figure.show(legend=False) + "\n")
+
+
+def _listed(values) -> list:
+    """An array as a JSON list: None where a point failed (NaN)."""
+    return [None if math.isnan(v) else v for v in values.tolist()]
+
+
+class PlotReport(Report):
+    """plot's picture: a Matplotlib file (SVG, PNG, PDF), a text plot, or its numbers as JSON."""
+
+    formats = ("text", "json", *FILE_FORMATS)
+
+    def __init__(self, picture: Curves | Surface):
+        self.picture = picture
+
+    def write_text(self, out: TextIO, style: Style) -> None:
+        width, height = shutil.get_terminal_size((100, 30))
+        write_text_plot(self.picture, out, width=width, height=height, color=style.color)
+
+    def write_svg(self, out: BinaryIO, style: Style) -> None:
+        write_plot_file(self.picture, out, "svg")
+
+    def write_png(self, out: BinaryIO, style: Style) -> None:
+        write_plot_file(self.picture, out, "png")
+
+    def write_pdf(self, out: BinaryIO, style: Style) -> None:
+        write_plot_file(self.picture, out, "pdf")
+
+    def document(self) -> dict:
+        picture = self.picture
+        if isinstance(picture, Curves):
+            return {"input": picture.name, "output": picture.output, "x": picture.x.tolist(),
+                    "curves": {label: _listed(values) for label, values in picture.curves.items()},
+                    "tangent": None if picture.tangent is None else dict(zip(("x", "value", "slope"), picture.tangent)),
+                    "failed": picture.failed}
+        return {"inputs": list(picture.names), "output": picture.output, "x": picture.x[0].tolist(),
+                "y": picture.y[:, 0].tolist(), "value": [_listed(row) for row in picture.value],
+                "grad": {name: [_listed(row) for row in g] for name, g in zip(picture.names, picture.grad)},
+                "failed": picture.failed}
+
+
+class LossPlotReport(Report):
+    """The loss of every step of a training, drawn: a file (SVG, PNG, PDF) or a text plot."""
+
+    formats = ("text", *FILE_FORMATS)
+
+    def __init__(self, losses, title: str):
+        self.losses = losses
+        self.title = title
+
+    def write_text(self, out: TextIO, style: Style) -> None:
+        width, height = shutil.get_terminal_size((100, 30))
+        write_loss_text_plot(self.losses, out, self.title, width=width, height=height, color=style.color)
+
+    def write_svg(self, out: BinaryIO, style: Style) -> None:
+        write_loss_plot(self.losses, out, "svg", self.title)
+
+    def write_png(self, out: BinaryIO, style: Style) -> None:
+        write_loss_plot(self.losses, out, "png", self.title)
+
+    def write_pdf(self, out: BinaryIO, style: Style) -> None:
+        write_loss_plot(self.losses, out, "pdf", self.title)

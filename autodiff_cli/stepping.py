@@ -10,6 +10,7 @@ from typing import Callable, Collection, TextIO
 
 from .errors import AutodiffError
 from .program import Program
+from .reports import Report, Style
 from .numbers import format_number
 
 
@@ -95,12 +96,38 @@ def write_step_report(program: Program, result: StepResult, out: TextIO, *, prec
               f"after {steps} step{'s' if steps != 1 else ''}\n")
 
 
-def write_step_json(program: Program, result: StepResult, out: TextIO) -> None:
+def step_document(program: Program, result: StepResult) -> dict:
     """Strict JSON: the output's label, final value and trajectory, and every input's start, gradient and end."""
-    from .output import write_json
-
     inputs = {name: {"start": result.start[name], "grad": result.start_grad[name], "end": result.end[name],
                      "end_grad": result.end_grad[name], "frozen": name in result.frozen} for name in result.start}
-    document = {"output": program.label(program.output), "value": result.trajectory[-1],
-                "trajectory": result.trajectory, "inputs": inputs}
-    write_json(document, out)
+    return {"output": program.label(program.output), "value": result.trajectory[-1],
+            "trajectory": result.trajectory, "inputs": inputs}
+
+
+def set_arguments(point: dict[str, float]) -> str:
+    """A point as `--set` arguments, to feed into the next command (a line)."""
+    return " ".join(f"--set {name}={value!r}" for name, value in point.items()) + "\n"
+
+
+class StepReport(Report):
+    """step's report: a table of the inputs before and after (and the output's trajectory), JSON,
+    or the new values as `--set` arguments (`set`)."""
+
+    formats = ("text", "json", "set")
+    text_formats = ("text", "set")
+
+    def __init__(self, program: Program, result: StepResult, *, precision: int = 4, max_rows: int | None = 50):
+        self.program = program
+        self.result = result
+        self.precision = precision
+        self.max_rows = max_rows
+
+    def write_text(self, out: TextIO, style: Style) -> None:
+        write_step_report(self.program, self.result, out, precision=self.precision, rich=style.rich,
+                          max_rows=self.max_rows)
+
+    def write_set(self, out: TextIO, style: Style) -> None:
+        out.write(set_arguments(self.result.end))
+
+    def document(self) -> dict:
+        return step_document(self.program, self.result)

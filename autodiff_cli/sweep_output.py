@@ -15,8 +15,9 @@ import shutil
 import zipfile
 from typing import BinaryIO, Iterable, TextIO
 
-from .output import open_output, scratch_directory
+from .output import scratch_directory
 from .program import Program
+from .reports import Report, Style
 from .numbers import format_number
 from .tables import write_grid
 from .sweeping import Chunk
@@ -133,12 +134,12 @@ def write_jsonl(program: Program, chunks: Iterable[Chunk], out: BinaryIO) -> int
     return failed
 
 
-def write_npz(program: Program, chunks: Iterable[Chunk], path: str | None) -> int:
+def write_npz(program: Program, chunks: Iterable[Chunk], out: BinaryIO, path: str | None = None) -> int:
     """NumPy arrays in an .npz file: one per input (by its name), `value`, `grad.NAME`, `failed`
     (bool), and for the failed points `error_index` and `error_message` (names that an input
     takes get a suffix, as the other columns do).  Streams each column to a staging file beside
-    the target first, so a sweep larger than memory still fits; the staging goes whatever stops
-    the work."""
+    the target `path` first (in the temporary directory for standard output), so a sweep larger
+    than memory still fits; the staging goes whatever stops the work."""
     import numpy as np
 
     columns = Columns(program)
@@ -160,7 +161,7 @@ def write_npz(program: Program, chunks: Iterable[Chunk], path: str | None) -> in
             count += len(chunk)
         for f in files:
             f.close()
-        with open_output(path) as target, zipfile.ZipFile(target, "w", allowZip64=True) as archive:
+        with zipfile.ZipFile(out, "w", allowZip64=True) as archive:
             for i, (name, dtype) in enumerate([*((n, "<f8") for n in names), (columns.failed, "|b1")]):
                 with archive.open(name + ".npy", "w", force_zip64=True) as entry:
                     np.lib.format.write_array_header_1_0(entry, {"descr": dtype, "fortran_order": False,
@@ -205,14 +206,33 @@ def write_sweep_table(program: Program, chunks: Iterable[Chunk], out: TextIO, *,
     return failed
 
 
-def write_sweep(program: Program, chunks: Iterable[Chunk], fmt: str, path: str | None = None) -> int:
-    """The rows in `fmt` (csv, jsonl or npz) to `path` by the output layer's rules (standard
-    output for None or '-'; a file appears only once complete).  Returns how many points failed."""
-    if fmt == "npz":
-        return write_npz(program, chunks, path)
-    writer = write_csv if fmt == "csv" else write_jsonl
-    with open_output(path) as stream:
-        return writer(program, chunks, stream)
+class SweepReport(Report):
+    """A sweep's rows, computed while they are written: a table (`text`: the first `limit` points),
+    CSV, JSON Lines or .npz.  `failed` counts the points that failed, once written."""
+
+    formats = ("text", "csv", "jsonl", "npz")
+
+    def __init__(self, program: Program, chunks: Iterable[Chunk], *, precision: int = 4, limit: int | None = 20,
+                 cut_hint: str = ""):
+        self.program = program
+        self.chunks = chunks
+        self.precision = precision
+        self.limit = limit
+        self.cut_hint = cut_hint
+        self.failed = 0
+
+    def write_text(self, out: TextIO, style: Style) -> None:
+        self.failed = write_sweep_table(self.program, self.chunks, out, precision=self.precision, limit=self.limit,
+                                        rich=style.rich, cut_hint=self.cut_hint)
+
+    def write_csv(self, out: BinaryIO, style: Style) -> None:
+        self.failed = write_csv(self.program, self.chunks, out)
+
+    def write_jsonl(self, out: BinaryIO, style: Style) -> None:
+        self.failed = write_jsonl(self.program, self.chunks, out)
+
+    def write_npz(self, out: BinaryIO, style: Style) -> None:
+        self.failed = write_npz(self.program, self.chunks, out, style.path)
 
 
 def format_for(path: str | None, chosen: str | None) -> str | None:

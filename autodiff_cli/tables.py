@@ -14,6 +14,7 @@ from typing import Callable, Collection, Iterable, Iterator, Sequence, TextIO
 from .engine import Value
 from .numbers import format_number, json_number
 from .program import Program
+from .reports import Report, Style
 
 COLUMNS = ("id", "label", "op", "inputs", "data", "grad")
 
@@ -232,3 +233,34 @@ def write_json(program: Program, out: TextIO, hessian: dict[str, dict[str, float
             out.write("".join(chunk))
             chunk.clear()
     out.write("".join(chunk) + "\n  ]\n}\n")
+
+
+class NodeReport(Report):
+    """eval's report: every node's value and gradient (a table, or JSON streamed node by node),
+    with the second derivatives when asked for, and a warning when the gradients are a lecture
+    bug's."""
+
+    text_formats = ("text", "json")
+
+    def __init__(self, program: Program, *, precision: int = 4, limit: int | None = 200,
+                 hessian: dict[str, dict[str, float | None]] | None = None, warning: str | None = None,
+                 cut_hint: str = "", output: str = "out"):
+        self.program = program
+        self.precision = precision
+        self.limit = limit
+        self.hessian = hessian
+        self.warning = warning
+        self.cut_hint = cut_hint
+        self.output = output
+
+    def write_json(self, out: TextIO, style: Style) -> None:
+        write_json(self.program, out, hessian=self.hessian, warning=self.warning)
+
+    def write_text(self, out: TextIO, style: Style) -> None:
+        if self.warning:
+            out.write(f"# {self.warning}\n")
+        write_table(self.program, out, precision=self.precision, limit=self.limit, rich=style.rich,
+                    cut_hint=self.cut_hint)
+        if self.hessian is not None:
+            write_hessian(self.hessian, out, output=self.output, precision=self.precision, rich=style.rich,
+                          width=style.width)

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Collection, Sequence, TextIO
+from typing import Callable, Collection, TextIO
 
 from . import ops
 from .errors import AutodiffError, MissingInputsError, clip
 from .program import Program
+from .reports import Report, Style
+from .stepping import set_arguments
 from .arrays import ArrayProgram
 from .data import Data
 from .points import numpy
@@ -320,20 +322,42 @@ def write_fit_report(program: Program, result: FitResult, out: TextIO, *, precis
               f"step{'s' if steps != 1 else ''} ({over}; {result.optimizer.describe()}{batches})\n")
 
 
-def write_fit_json(program: Program, result: FitResult, out: TextIO) -> None:
+def fit_document(program: Program, result: FitResult) -> dict:
     """Strict JSON: the loss of every step, the loss over every row at the start and the end, and
     every parameter's start, trained value and gradient."""
-    from .output import write_json
-
     parameters = {name: {"start": result.start[name], "value": result.end[name], "grad": result.grad[name],
                          "frozen": name in result.frozen} for name in result.names}
     optimizer = result.optimizer
     settings = {"sgd": {}, "momentum": {"momentum": optimizer.momentum},
                 "adam": {"beta1": optimizer.beta1, "beta2": optimizer.beta2, "eps": optimizer.eps}}[optimizer.name]
-    document = {"output": program.output_label, "reduce": result.reduce, "rows": result.rows, "batch": result.batch,
-                "steps": len(result.losses), "optimizer": {"name": optimizer.name, "lr": optimizer.lr, **settings},
-                "loss": result.losses, "start_loss": result.start_loss, "end_loss": result.end_loss,
-                "parameters": parameters,
-                "left_out": {"rows": result.left_out_rows, "times": result.left_out_times,
-                             "first": result.first_left_out}}
-    write_json(document, out)
+    return {"output": program.output_label, "reduce": result.reduce, "rows": result.rows, "batch": result.batch,
+            "steps": len(result.losses), "optimizer": {"name": optimizer.name, "lr": optimizer.lr, **settings},
+            "loss": result.losses, "start_loss": result.start_loss, "end_loss": result.end_loss,
+            "parameters": parameters,
+            "left_out": {"rows": result.left_out_rows, "times": result.left_out_times, "first": result.first_left_out}}
+
+
+class FitReport(Report):
+    """fit's report: a table of the parameters and the loss, JSON, or the trained parameters as
+    `--set` arguments (`set`)."""
+
+    formats = ("text", "json", "set")
+    text_formats = ("text", "set")
+
+    def __init__(self, program: Program, result: FitResult, *, precision: int = 4, max_rows: int | None = 200,
+                 cut_hint: str = ""):
+        self.program = program
+        self.result = result
+        self.precision = precision
+        self.max_rows = max_rows
+        self.cut_hint = cut_hint
+
+    def write_text(self, out: TextIO, style: Style) -> None:
+        write_fit_report(self.program, self.result, out, precision=self.precision, rich=style.rich,
+                         max_rows=self.max_rows, cut_hint=self.cut_hint)
+
+    def write_set(self, out: TextIO, style: Style) -> None:
+        out.write(set_arguments(self.result.end))
+
+    def document(self) -> dict:
+        return fit_document(self.program, self.result)

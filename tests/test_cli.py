@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from autodiff_cli.cli import parse_assignments
+from autodiff_cli.cli.options import parse_assignments
 from autodiff_cli.errors import AutodiffError
 from conftest import LECTURE, LECTURE_SET
 
@@ -131,10 +131,21 @@ def test_a_program_starting_like_a_short_option_is_still_a_program(run):
     assert result.exit_code == 0 and "-sin(x) = -0.0000" in result.stdout
 
 
-def test_an_unknown_option_gets_a_hint_about_programs(run):
-    result = run("eval", "--x", "--set", "x=1")
-    assert result.exit_code == 2
-    assert "No such option '--x'" in result.stderr and "autodiff eval [OPTIONS] -- '--x...'" in result.stderr
+def test_an_unknown_option_is_reported_as_one_with_clicks_suggestion(run):
+    result = run("eval", "--lecture-bgu", "overwrite", "a + a", "--set", "a=1")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "No such option '--lecture-bgu'" in result.stderr and "--lecture-bug" in result.stderr
+    assert "starts your program" not in result.stderr
+    short = run("eval", "x*x", "-q", "--set", "x=1")
+    assert short.exit_code == 2 and "No such option '-q'" in short.stderr and "extra argument" not in short.stderr
+
+
+def test_output_shaped_like_a_file_gets_a_hint_naming_o(run):
+    result = run("eval", "x*x", "--over", "x=0:1:3", "--output", "out.csv")
+    assert result.exit_code == 2 and "No such option '--output'" in result.stderr
+    assert "-o FILE" in result.stderr and "--output-node NAME" in result.stderr
+    named = run("eval", "y = x*x; z = y + 1", "--output-node", "y", "--set", "x=3", "--json")
+    assert json.loads(named.stdout)["value"] == 9.0
 
 
 def test_a_repeated_file_option_is_an_error(run, tmp_path):

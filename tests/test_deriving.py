@@ -130,7 +130,7 @@ def test_diff_command_pipes_into_eval(run):
     derivative = run("diff", LECTURE, *LECTURE_SET)
     assert derivative.exit_code == 0
     for name, expected in {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}.items():
-        result = run("eval", "-f", "-", "--output", f"dout_d{name}", "--json", input=derivative.stdout)
+        result = run("eval", "-f", "-", "--output-node", f"dout_d{name}", "--json", input=derivative.stdout)
         assert json.loads(result.stdout)["value"] == expected
 
 
@@ -165,7 +165,7 @@ def test_the_second_derivative_program_runs_and_gives_the_hessian(run):
     expected = hessian(prog)
     for a, row in expected.items():
         for b, value in row.items():
-            got = json.loads(run("eval", "-f", "-", "--output", f"d2o_d{a}_d{b}", "--json",
+            got = json.loads(run("eval", "-f", "-", "--output-node", f"d2o_d{a}_d{b}", "--json",
                                  input=program.stdout).stdout)["value"]
             assert got == pytest.approx(value, rel=1e-12, abs=1e-15), (a, b)
 

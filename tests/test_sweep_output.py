@@ -139,7 +139,7 @@ def test_eval_out_follows_the_extension_and_leaves_no_partial_file(run, tmp_path
     (["--over", "x=0:1", "--format-less", ""], "No such option"),
     (["--over", "x=0:1", "-o", "out.txt"], "cannot tell the format"),
     (["--over", "y=0:1"], "no input named y"),
-    (["--over", "x=0:1", "--hessian"], "--hessian and --lecture-bug are for one point"),
+    (["--over", "x=0:1", "--hessian"], "--hessian and --over do not go together: they are for one point"),
 ])
 def test_eval_sweep_mistakes_are_explained(run, args, message):
     result = run("eval", "x**2", *args)

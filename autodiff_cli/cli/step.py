@@ -1,0 +1,52 @@
+"""`autodiff step`: the lecture's nudge, `a.data += lr * a.grad`, for every input."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .options import (PROGRAM_HELP, AutodiffCommand, comma_list, load_program, one_of, positive, precision_option,
+                      program_options, report_format, report_options, rows_options, terminal)
+
+MAX_STEPS = 10_000_000  # step --steps: each is a forward and a backward pass
+
+RULES = [one_of("as_json", "emit_set", why="what is printed")]
+
+
+def hints(exc) -> None:
+    from ..stepping import StepLeftDomainError, set_arguments
+
+    if isinstance(exc, StepLeftDomainError):
+        exc.hint = f"the last good point (after step {exc.step - 1}) is: {set_arguments(exc.point).strip()}"
+
+
+@click.command("step", cls=AutodiffCommand, rules=RULES, hints=hints, epilog=PROGRAM_HELP)
+@program_options
+@click.option("--lr", type=float, default=0.01, show_default=True, help="The step size (learning rate).")
+@click.option("--steps", type=click.IntRange(1, MAX_STEPS), default=1, show_default=True,
+              help="How many steps (at most 10,000,000; from 1,000, a progress bar in a terminal).")
+@click.option("--minimize", is_flag=True, help="Walk downhill (x -= lr·grad) instead of uphill.")
+@click.option("--freeze", default="", metavar="NAMES", help="Inputs that stay fixed, e.g. x1,x2.")
+@precision_option(4, "Decimals shown.")
+@report_options("the table, the JSON or the --set line",
+                json_help="Strict JSON: final values and the output's trajectory.")
+@click.option("--emit-set", is_flag=True, help="Print only the new values, as --set arguments.")
+@rows_options(default=50, shown="50", kept="of the output's trajectory, evenly spaced steps and the last")
+def command(program, source_file, assignments, output_name, lr, steps, minimize, freeze, precision, as_json, path,
+            emit_set, rows, all_rows):
+    """Nudge every input along its gradient, then run the forward pass again.
+
+    One step is the lecture's `a.data += lr * a.grad` for every input: the
+    output goes up. With --minimize it is `a.data -= lr * a.grad`: the output
+    goes down.
+    """
+    from ..reports import emit
+    from ..stepping import StepReport, gradient_steps
+    from ..tables import progress_bar
+
+    positive("--lr", lr, allow_zero=True)
+    prog = load_program(program, source_file, assignments, output_name)
+    with progress_bar(steps, terminal(sys.stderr), "stepping") as on_step:
+        result = gradient_steps(prog, lr, steps, minimize=minimize, freeze=comma_list(freeze), on_step=on_step)
+    report = StepReport(prog, result, precision=precision, max_rows=None if all_rows else rows)
+    emit(report, "set" if emit_set else report_format(path, as_json), path)
