@@ -22,7 +22,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 from contextlib import contextmanager
 from typing import IO, BinaryIO, Iterator
 
@@ -105,6 +104,8 @@ def open_output(path: str | None) -> Iterator[BinaryIO]:
         mode = 0o666 & ~_umask()
     directory, name = os.path.split(target)
     try:
+        import tempfile     # here, not at start-up: 7 ms, and most commands write to standard output
+
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.autodiff-")
     except OSError as exc:
         raise WriteError(f"cannot write {clip(path, PATH_WIDTH)}: {_reason(exc)}") from None
@@ -130,6 +131,8 @@ def scratch_directory(path: str | None) -> Iterator[str]:
     directory = os.path.dirname(_target(path)) if not is_stdout(path) else None
     shown = clip(path, PATH_WIDTH) if not is_stdout(path) else "standard output"
     try:
+        import tempfile
+
         scratch = tempfile.mkdtemp(dir=directory, prefix=".autodiff-staging-")
     except OSError as exc:
         raise WriteError(f"cannot write {shown}: {_reason(exc)}") from None

@@ -13,15 +13,13 @@ import io
 import os
 import shutil
 import sys
-from dataclasses import dataclass
-from typing import IO, BinaryIO, TextIO
+from typing import IO, BinaryIO, NamedTuple, TextIO
 
 from .errors import AutodiffError, clip
 from .output import json_bytes, open_output, standard_output
 
 
-@dataclass(frozen=True)
-class Style:
+class Style(NamedTuple):
     """How text is drawn: with Rich and colour on a terminal (its width), plain otherwise; and the
     file being written, if any (a writer that stages large output does it beside the file)."""
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import click
 from click.core import ParameterSource
@@ -29,8 +28,7 @@ EXAMPLE_HINT = ('give it as an argument, e.g. autodiff eval "(a*b+c)*f" --set a=
 
 # Which options go together: rules as data, checked before a command runs.
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """`kind` "one": at most one of `options`; "needs": `options` only with one of `others`;
     "without": `options` not with any of `others`.  `why` ends the message."""
 
