@@ -6,10 +6,28 @@ import shutil
 import pytest
 import sympy
 from click.testing import CliRunner
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from autodiff_cli import ops
 from autodiff_cli.cli import cli
+
+# A known environment for every test and every process a test starts: the suite passes whatever
+# the developer's terminal, locale and Python settings are.  Output is buffered, as in a user's
+# shell (the contract tests must hold without PYTHONUNBUFFERED); colour and width are fixed.
+KNOWN_ENVIRONMENT = {"TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40", "LANG": "C.UTF-8",
+                     "LC_ALL": "C.UTF-8"}
+UNSET = ("NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "PYTHONUNBUFFERED", "PYTHONIOENCODING",
+         "PYTHONWARNINGS", "DASK_SCHEDULER_ADDRESS")
+for _name in UNSET:
+    os.environ.pop(_name, None)
+os.environ.update(KNOWN_ENVIRONMENT)
+
+# Hypothesis: derandomized by default (CI, and the README's test command), so a run is repeatable;
+# `python -m pytest --hypothesis-profile random` draws new examples every run, for developers.
+settings.register_profile("derandomized", derandomize=True, print_blob=True)
+settings.register_profile("random", derandomize=False, print_blob=True)
+settings.load_profile("derandomized")
 
 LECTURE = "(a*b+c)*f"
 LECTURE_SET = ["--set", "a=2", "--set", "b=-3", "--set", "c=10", "--set", "f=-2"]
