@@ -38,7 +38,7 @@ MAX_LAYOUT = 20_000         # nodes; above this, refuse to lay out (Graphviz wou
 # positioning (network simplex) and spline routing grow much faster than that count: up to
 # FULL_QUALITY_WORK the picture gets dot's defaults; beyond, network simplex is capped (nslimit,
 # nslimit1: iterations per node) and crossing minimisation cut short (mclimit); beyond
-# STRAIGHT_EDGES_WORK, edges are straight lines.  Measured in bench/layout.py (README).
+# STRAIGHT_EDGES_WORK, edges are straight lines.  Measured by bench/page.py (README).
 FULL_QUALITY_WORK = 6_000
 STRAIGHT_EDGES_WORK = 20_000
 FAST_LAYOUT = {"nslimit": "0.05", "nslimit1": "1", "mclimit": "0.05"}

@@ -152,3 +152,30 @@ def test_the_readmes_module_map_is_the_layers():
     items = re.split(r"^  \d+\. ", section, flags=re.M)[1:]
     listed = [set(re.findall(r"`(\w+)`", item.split(":")[0])) for item in items]
     assert listed == LAYERS
+
+
+def test_every_module_has_a_test_file():
+    """A test file named after each module (the cli package's commands are tested through the command
+    line across the suite, its options in test_cli.py)."""
+    tests = PACKAGE.parent / "tests"
+    missing = [name for name in modules() if not name.startswith(("cli", "__main__"))
+               and not (tests / f"test_{name}.py").exists()]
+    assert missing == []
+
+
+REFERENCE = re.compile(r"\b((?:bench|tests|docs|autodiff_cli|scripts|grammar|\.ci)/[\w./-]*\w)(?![\w{])")
+INSTALLED = {"autodiff_cli/grammar/autodiff.lark"}       # where the wheel puts the grammar
+
+
+def test_the_repository_refers_to_no_file_that_does_not_exist():
+    root = PACKAGE.parent
+    texts = [*root.glob("*.md"), *root.glob("docs/**/*.md"), *PACKAGE.rglob("*.py"), *root.glob("bench/*.py"),
+             *root.glob("tests/*.py"), *PACKAGE.glob("web/*")]
+    missing = set()
+    for path in texts:
+        if path.name.startswith("_generated"):
+            continue
+        for reference in REFERENCE.findall(path.read_text(encoding="utf-8")):
+            if reference not in INSTALLED and not (root / reference).exists():
+                missing.add((path.relative_to(root).as_posix(), reference))
+    assert sorted(missing) == []

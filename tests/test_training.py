@@ -1,9 +1,8 @@
-"""`autodiff net` and `autodiff fit`: the lecture's MLP as a program, trained as the lecture trains it."""
+"""Training: `autodiff fit` and the library's `fit`, against the lecture's own loop and the optimizers' formulas."""
 import io
 import itertools
 import json
 import math
-import random
 import sys
 
 import numpy as np
@@ -12,160 +11,11 @@ import pytest
 from autodiff_cli.errors import AutodiffError
 from autodiff_cli.arrays import ArrayProgram
 from autodiff_cli.data import Data, read_data
-from autodiff_cli.networks import MAX_PARAMETERS, mlp_program, parameter_count
 from autodiff_cli.training import FitRowError, FitStoppedError, Optimizer, fit
 from autodiff_cli.parsing import parse
 from autodiff_cli.points import points_from_text
 from autodiff_cli.tables import progress_bar
-
-
-# The lecture's code, as written in "building micrograd": Value, Neuron, Layer, MLP and the loop.
-
-class Value:
-    def __init__(self, data, _children=(), _op=""):
-        self.data = data
-        self.grad = 0.0
-        self._backward = lambda: None
-        self._prev = set(_children)
-        self._op = _op
-
-    def __add__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data + other.data, (self, other), "+")
-
-        def _backward():
-            self.grad += 1.0 * out.grad
-            other.grad += 1.0 * out.grad
-        out._backward = _backward
-        return out
-
-    def __mul__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data * other.data, (self, other), "*")
-
-        def _backward():
-            self.grad += other.data * out.grad
-            other.grad += self.data * out.grad
-        out._backward = _backward
-        return out
-
-    def __pow__(self, other):
-        assert isinstance(other, (int, float)), "only supporting int/float powers for now"
-        out = Value(self.data ** other, (self,), f"**{other}")
-
-        def _backward():
-            self.grad += other * (self.data ** (other - 1)) * out.grad
-        out._backward = _backward
-        return out
-
-    def __rmul__(self, other):
-        return self * other
-
-    def __radd__(self, other):
-        return self + other
-
-    def __neg__(self):
-        return self * -1
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def tanh(self):
-        x = self.data
-        t = (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)
-        out = Value(t, (self,), "tanh")
-
-        def _backward():
-            self.grad += (1 - t ** 2) * out.grad
-        out._backward = _backward
-        return out
-
-    def backward(self):
-        topo = []
-        visited = set()
-
-        def build_topo(v):
-            if v not in visited:
-                visited.add(v)
-                for child in v._prev:
-                    build_topo(child)
-                topo.append(v)
-        build_topo(self)
-        self.grad = 1.0
-        for node in reversed(topo):
-            node._backward()
-
-
-class Neuron:
-    def __init__(self, nin, nonlin=True):
-        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
-        self.b = Value(random.uniform(-1, 1))
-        self.nonlin = nonlin            # the lecture's neurons are all tanh; False for --linear-out's last layer
-
-    def __call__(self, x):
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        return act.tanh() if self.nonlin else act
-
-    def parameters(self):
-        return self.w + [self.b]
-
-
-class Layer:
-    def __init__(self, nin, nout, nonlin=True):
-        self.neurons = [Neuron(nin, nonlin) for _ in range(nout)]
-
-    def __call__(self, x):
-        outs = [n(x) for n in self.neurons]
-        return outs[0] if len(outs) == 1 else outs
-
-    def parameters(self):
-        return [p for neuron in self.neurons for p in neuron.parameters()]
-
-
-class MLP:
-    def __init__(self, nin, nouts, linear_out=False):
-        sz = [nin] + nouts
-        self.layers = [Layer(sz[i], sz[i + 1], not (linear_out and i == len(nouts) - 1)) for i in range(len(nouts))]
-
-    def __call__(self, x):
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-    def parameters(self):
-        return [p for layer in self.layers for p in layer.parameters()]
-
-
-XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
-YS = [1.0, -1.0, -1.0, 1.0]
-ROWS = "x0,x1,x2,y\n" + "".join(f"{x[0]},{x[1]},{x[2]},{y}\n" for x, y in zip(XS, YS))
-
-
-def lecture_mlp(seed=1, sizes=(3, 4, 4, 1), linear_out=False):
-    random.seed(seed)
-    return MLP(sizes[0], list(sizes[1:]), linear_out)
-
-
-def lecture_training(steps, lr=0.05, seed=1):
-    """The lecture's loop: the loss it prints at each step, and the parameters at the end."""
-    n = lecture_mlp(seed)
-    losses = []
-    for _ in range(steps):
-        ypred = [n(x) for x in XS]
-        loss = sum((yout - ygt) ** 2 for ygt, yout in zip(YS, ypred))
-        for p in n.parameters():
-            p.grad = 0.0
-        loss.backward()
-        for p in n.parameters():
-            p.data += -lr * p.grad
-        losses.append(loss.data)
-    return losses, [p.data for p in n.parameters()]
-
-
-def parameter_names(sizes):
-    """The names of micrograd's `parameters()`, in its order: layer, neuron, weights then bias."""
-    return [name for layer, (nin, nout) in enumerate(zip(sizes, sizes[1:])) for neuron in range(nout)
-            for name in [*(f"w{layer}_{neuron}_{i}" for i in range(nin)), f"b{layer}_{neuron}"]]
+from micrograd import ROWS, XS, YS, lecture_training, parameter_names
 
 
 def data_of(text, name="rows.csv"):
@@ -211,87 +61,6 @@ def test_the_trained_set_line_feeds_eval_and_gives_the_end_loss(run, files):
         row = [f"--set=x{i}={v}" for i, v in enumerate(x)] + [f"--set=y={y}"]
         total += json.loads(run("eval", "-f", "net.ad", *emitted, *row, "--json").stdout)["value"]
     assert total == pytest.approx(report["end_loss"], rel=1e-12)
-
-
-# net
-
-def test_net_parses_with_41_parameters_drawn_as_the_lecture_draws_them(run):
-    text = run("net", 3, 4, 4, 1, "--seed", 1).stdout
-    program = parse(text)
-    parameters = {name: node.data for name, node in program.inputs.items() if name not in ("x0", "x1", "x2", "y")}
-    assert len(parameters) == 41 == parameter_count([3, 4, 4, 1])
-    assert [program.inputs[name].data for name in ("x0", "x1", "x2", "y")] == [None] * 4
-    drawn = [p.data for p in lecture_mlp(1).parameters()]
-    assert [parameters[name] for name in parameter_names([3, 4, 4, 1])] == drawn
-    for name, value in parameters.items():
-        assert f"{name} = {value!r}" in text           # the shortest text that reads back to the same float
-    assert program.output_name == "loss"
-    assert [line for line in text.splitlines() if line.startswith("# layer")] == [
-        "# layer 0: 4 tanh neurons of x0, x1, x2", "# layer 1: 4 tanh neurons of h0_0, h0_1, h0_2, h0_3",
-        "# layer 2: 1 tanh neuron of h1_0, h1_1, h1_2, h1_3 (the output)"]
-
-
-def test_another_seed_draws_other_parameters(run):
-    one, two = (parse(run("net", 2, 3, 1, "--seed", seed).stdout) for seed in (1, 2))
-    assert one.inputs["w0_0_0"].data != two.inputs["w0_0_0"].data
-    assert parse(run("net", 2, 3, 1).stdout).inputs["w0_0_0"].data == lecture_mlp(1337, (2, 3, 1)).parameters()[0].data
-
-
-@pytest.mark.parametrize("linear_out", [False, True])
-def test_eval_of_one_row_is_the_lecture_mlps_output(run, linear_out):
-    flags = ["--loss", "none"] + (["--linear-out"] if linear_out else [])
-    text = run("net", 3, 4, 4, 1, "--seed", 1, *flags).stdout
-    assert "y" not in parse(text).inputs
-    assert text.rstrip().splitlines()[-1].startswith("out = " + ("b2_0 +" if linear_out else "tanh(b2_0 +"))
-    mlp = lecture_mlp(1, linear_out=linear_out)
-    for x in XS:
-        done = run("eval", text, *[f"--set=x{i}={v}" for i, v in enumerate(x)], "--json")
-        assert json.loads(done.stdout)["value"] == pytest.approx(mlp(x).data, rel=1e-12)
-
-
-def test_the_losses_of_one_row(run):
-    mlp = lecture_mlp(1)
-    x, y = XS[1], YS[1]
-    row = [f"--set=x{i}={v}" for i, v in enumerate(x)] + [f"--set=y={y}"]
-    squared = run("net", 3, 4, 4, 1, "--seed", 1).stdout
-    hinge = run("net", 3, 4, 4, 1, "--seed", 1, "--loss", "hinge").stdout
-    assert squared.rstrip().endswith("loss = (out - y)**2") and hinge.rstrip().endswith("loss = relu(1 - y*out)")
-    out = mlp(x).data
-    assert json.loads(run("eval", squared, *row, "--json").stdout)["value"] == pytest.approx((out - y) ** 2, rel=1e-12)
-    assert json.loads(run("eval", hinge, *row, "--json").stdout)["value"] == pytest.approx(max(0.0, 1 - y * out),
-                                                                                           rel=1e-12)
-
-
-def test_several_outputs_have_a_target_each():
-    text = mlp_program([2, 3, 2], seed=5)
-    program = parse(text)
-    assert {"y0", "y1", "out0", "out1"} <= set(program.names) and "y" not in program.inputs
-    assert text.rstrip().endswith("loss = (out0 - y0)**2 + (out1 - y1)**2")
-    with pytest.raises(AutodiffError, match="a program has one output"):
-        mlp_program([2, 3, 2], loss="none")
-
-
-@pytest.mark.parametrize("args, says", [
-    ([1000, 1000, 1000], "has 2,002,000 parameters, more than the ceiling of 100,000"),
-    ([3], "the size of each layer"),
-    ([3, 0], "0 is not in the range x>=1"),
-    ([3, 4, "--loss", "cross"], "'cross' is not one of"),
-])
-def test_net_refuses_absurd_sizes(run, args, says):
-    result = run("net", *args)
-    assert result.exit_code == 2 and says in result.stderr and result.stdout == ""
-
-
-def test_the_ceiling_counts_weights_and_biases():
-    assert parameter_count([99_999, 1]) == MAX_PARAMETERS
-    assert mlp_program([99_999, 1]).count("\n") == 9
-    with pytest.raises(AutodiffError, match="a 100000-1 net has 100,001 parameters"):
-        mlp_program([100_000, 1])
-
-
-@pytest.mark.slow
-def test_a_net_at_the_ceiling_parses():
-    assert len(parse(mlp_program([300, 300, 32, 1])).inputs) == parameter_count([300, 300, 32, 1]) + 300 + 1
 
 
 # Optimizers, against NumPy written out by hand
@@ -493,26 +262,7 @@ def test_divergence_prints_the_last_good_parameters_as_set_lines(run, tmp_path, 
     assert lines[2].startswith("  --set a=") and lines[2].endswith(" \\") and lines[3].startswith("  --set b=")
 
 
-# The data
-
-def test_data_keeps_each_rows_line():
-    data = data_of('{"x": 1, "y": 2}\n\n{"x": 3, "y": 4}\n')
-    assert data.lines.tolist() == [1, 3] and data.columns["y"].tolist() == [2.0, 4.0] and len(data) == 2
-    with pytest.raises(AutodiffError, match="no rows to train on"):
-        data_of("x,y\n")
-
-
-def test_data_past_the_memory_budget_is_staged_and_read_back_chunk_by_chunk():
-    text = "x,y\n" + "".join(f"{i},{i * i}\n\n" for i in range(1000))
-    held = read_data(points_from_text(text), 64)
-    staged = read_data(points_from_text(text), 64, memory=1000)
-    assert staged.staged and not held.staged and len(staged) == len(held) == 1000
-    for (a, la, ca), (b, lb, cb) in zip(held.chunks(64), staged.chunks(64), strict=True):
-        assert a == b and la.tolist() == lb.tolist() and all(ca[n].tolist() == cb[n].tolist() for n in "xy")
-    rows = np.array([3, 64, 65, 500, 999])
-    (taken_rows, lines, columns), = staged.take(rows, 64)
-    assert taken_rows.tolist() == rows.tolist() and lines.tolist() == [8, 130, 132, 1002, 2000]
-    assert columns["y"].tolist() == [float(r * r) for r in rows]
+# Mistakes
 
 
 @pytest.mark.parametrize("args, says", [

@@ -1,0 +1,28 @@
+"""Rows read once and passed over chunk by chunk, in memory or staged on disk."""
+import numpy as np
+import pytest
+
+from autodiff_cli.data import read_data
+from autodiff_cli.errors import AutodiffError
+from autodiff_cli.points import points_from_text
+from test_training import data_of
+
+
+def test_data_keeps_each_rows_line():
+    data = data_of('{"x": 1, "y": 2}\n\n{"x": 3, "y": 4}\n')
+    assert data.lines.tolist() == [1, 3] and data.columns["y"].tolist() == [2.0, 4.0] and len(data) == 2
+    with pytest.raises(AutodiffError, match="no rows to train on"):
+        data_of("x,y\n")
+
+
+def test_data_past_the_memory_budget_is_staged_and_read_back_chunk_by_chunk():
+    text = "x,y\n" + "".join(f"{i},{i * i}\n\n" for i in range(1000))
+    held = read_data(points_from_text(text), 64)
+    staged = read_data(points_from_text(text), 64, memory=1000)
+    assert staged.staged and not held.staged and len(staged) == len(held) == 1000
+    for (a, la, ca), (b, lb, cb) in zip(held.chunks(64), staged.chunks(64), strict=True):
+        assert a == b and la.tolist() == lb.tolist() and all(ca[n].tolist() == cb[n].tolist() for n in "xy")
+    rows = np.array([3, 64, 65, 500, 999])
+    (taken_rows, lines, columns), = staged.take(rows, 64)
+    assert taken_rows.tolist() == rows.tolist() and lines.tolist() == [8, 130, 132, 1002, 2000]
+    assert columns["y"].tolist() == [float(r * r) for r in rows]
