@@ -14,7 +14,7 @@ _EXPORTS = {
     "evaluate": "parsing", "Program": "program",
     "parse": "parsing",
     "Value": "engine", "topological_order": "engine", "forward": "engine", "backward": "engine",
-    "draw_dot": "drawing", "live": "page", "Op": "ops", "register": "ops",
+    "draw_dot": "drawing", "live": "page", "Op": "ops", "register": "rules",
     "AutodiffError": "errors", "SourceError": "errors", "DomainError": "errors",
 }
 __all__ = sorted(_EXPORTS)

@@ -54,6 +54,9 @@ class ArrayProgram:
         self.program = program
         self.chunk = chunk_size(len(program.nodes))
         self._derivatives: list | None = None
+        self.varies = [False] * len(program.nodes)        # depends on an input: only these need a gradient
+        for node in program.nodes:
+            self.varies[node.index] = node.op is ops.INPUT or any(self.varies[x.index] for x in node.inputs)
 
     @property
     def derivatives(self) -> list[list]:
@@ -89,25 +92,31 @@ class ArrayProgram:
         suspect |= ~np.isfinite(total)
         return data, suspect
 
-    def backward(self, data: list) -> list:
-        """d output / d node over the points for every node (0 where the output does not depend on it)."""
+    def backward(self, data: list, n: int):
+        """d output / d node over the points for every node that depends on an input (0 for the
+        others, and where the output does not depend on it), and a mask of the points where an
+        intermediate of a rule is not finite (there the gradient is too large, as the scalar
+        engine says: those points are run again)."""
         from .rules import evaluate_array
 
         np = numpy()
-        program = self.program
+        program, varies = self.program, self.varies
         grads: list = [None] * len(program.nodes)
         grads[program.output.index] = 1.0
+        bad = np.zeros(n, dtype=bool)
         with np.errstate(all="ignore"):
             for i in range(program.output.index, -1, -1):
                 node, g = program.nodes[i], grads[i]
                 if g is None or not node.inputs:
                     continue
-                local = [evaluate_array(e, data, np) for e in self.derivatives[i]]
-                for x, d in zip(node.inputs, local):
+                for x, e in zip(node.inputs, self.derivatives[i]):
+                    if not varies[x.index]:
+                        continue
+                    d = evaluate_array(e, data, np, bad)
                     contribution = g if isinstance(d, float) and d == 1.0 else g * d    # + passes g on, uncopied
                     j = x.index
                     grads[j] = contribution if grads[j] is None else grads[j] + contribution
-        return [0.0 if g is None else g for g in grads]
+        return [0.0 if g is None else g for g in grads], bad
 
     def rows(self, columns: Mapping[str, object], n: int, wanted: Sequence[str], strict: bool = False) -> Rows:
         """The output and the `wanted` inputs' gradients at the points of `columns` (input name ->
@@ -116,7 +125,8 @@ class ArrayProgram:
         np = numpy()
         program = self.program
         data, suspect = self.forward(columns, n)
-        grads = self.backward(data)
+        grads, bad = self.backward(data, n)
+        suspect |= bad
         value = column(data[program.output.index], n)
         grad = {name: column(grads[program.inputs[name].index], n) for name in wanted}
         for g in grad.values():

@@ -166,7 +166,7 @@ def check_gradients(program: Program, *, nodes: str = "inputs", inputs: Sequence
                     skipped += 1
                     continue
                 checked.append(program.point())
-            settings = _Settings(h, method, rtol, atol, [n for n in program.nodes if n.op.kink is not None])
+            settings = _Settings(h, method, rtol, atol, [n for n in program.nodes if n.op.piece is not None])
             for i in targets:
                 checks.append(_check_node(program, len(checked) - 1, i, settings))
                 counter()
@@ -195,7 +195,7 @@ def check_second_derivatives(program: Program, *, inputs: Sequence[str] | None =
     gradient = program.grad
     analytic = hessian(program, names)
     out = program.output_name or program.output.label or "out"
-    settings = _Settings(h, method, rtol, atol, [n for n in program.nodes if n.op.kink is not None])
+    settings = _Settings(h, method, rtol, atol, [n for n in program.nodes if n.op.piece is not None])
     checks = []
     counter = _counter(on_check)
     for b in names:
@@ -385,7 +385,7 @@ def _estimate(f0: float, nudge: Callable[[float], float | None], h: float,
     """The finite-difference estimate, the formula used, and whether a nudge touched a kink
     (relu or abs at 0), where no estimate is valid."""
     kinks = settings.kinks
-    base = [k.inputs[0].data for k in kinks]
+    base = [tuple(x.data for x in k.inputs) for k in kinks]
     up = nudge(h)
     crossed = _crossed(kinks, base)
     down = nudge(-h) if settings.method == "central" or up is None else None
@@ -408,13 +408,10 @@ def _output_from(program: Program, first: int) -> float | None:
     return program.output.data
 
 
-def _crossed(kinks: list[Value], base: list[float]) -> bool:
-    """Whether a nudge moved the argument of a kinked op (relu, abs, ...) onto, off or across its kink."""
-    for node, before in zip(kinks, base):
-        now, at = node.inputs[0].data, node.op.kink
-        if now != before and (before == at or now == at or (now > at) != (before > at)):
-            return True
-    return False
+def _crossed(kinks: list[Value], base: list[tuple[float, ...]]) -> bool:
+    """Whether a nudge moved the operands of a kinked op (relu, abs, max, floor, ...) onto, off or
+    across its kink."""
+    return any(node.op.crosses(before, tuple(x.data for x in node.inputs)) for node, before in zip(kinks, base))
 
 
 def _varying(order: list[Value]) -> list[int]:

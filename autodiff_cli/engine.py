@@ -94,7 +94,8 @@ class Value:
             raise NumericError(self, _reason(exc, ops.GRADIENT_TOO_LARGE)) from None
         for k, (x, derivative) in enumerate(zip(self.inputs, local)):
             if derivative is None and x.op is ops.INPUT:
-                raise NumericError(self, self.op.why_undefined(k, *(i.data for i in self.inputs), self.data))
+                raise NumericError(self, self.op.why_undefined(k, tuple(i.data for i in self.inputs), self.data)
+                                   or ops.NO_DERIVATIVE)
         g = self.grad
         for x, derivative in zip(self.inputs, local):
             if derivative is None or g is None or x.grad is None:
@@ -224,8 +225,10 @@ def backward(order: Sequence[Value]) -> None:
 
 
 def _mark_undefined(order: Sequence[Value]) -> None:
-    """Set to None the gradients that do not exist; raise on any that overflowed, and on an input's
-    that does not exist (an input's gradient always exists, or the program is refused there).
+    """Set to None the gradients that do not exist; raise on an input's (or a value's that depends
+    on an input) that overflowed, and on an input's that does not exist (an input's gradient always
+    exists, or the program is refused there).  A constant's gradient that overflowed or does not
+    exist is None: it never fails a program whose value and inputs' gradients exist.
 
     An undefined local derivative is a NaN (only inputs an op of the op table
     marks `undefined` have one), and NaN spreads to every node below it; a NaN
@@ -241,26 +244,36 @@ def _mark_undefined(order: Sequence[Value]) -> None:
                 if local is None and partial:
                     undefined.add(id(x))
                     origins.append((node, k))
+    varying = _varying(order)
     for node in reversed(order):
-        if math.isinf(node.grad) or (math.isnan(node.grad) and id(node) not in undefined):
+        if id(node) not in varying:
+            if not math.isfinite(node.grad):
+                undefined.add(id(node))
+        elif math.isinf(node.grad) or (math.isnan(node.grad) and id(node) not in undefined):
             raise NumericError(node, ops.GRADIENT_TOO_LARGE)
     if any(node.op is ops.INPUT and id(node) in undefined for node in order):
-        _refuse_undefined(order, origins)
+        _refuse_undefined(order, origins, varying)
     for node in order:
         if id(node) in undefined:
             node.grad = None
 
 
-def _refuse_undefined(order: Sequence[Value], origins: list[tuple[Value, int]]) -> None:
-    """An input's gradient does not exist: refuse at the first op (from the output back) whose
-    derivative does not exist towards an input, saying why (`log needs a positive number`)."""
+def _varying(order: Sequence[Value]) -> set[int]:
+    """The ids of the inputs and of every node that depends on one."""
     varying = set()
     for node in order:
         if node.op is ops.INPUT or any(id(x) in varying for x in node.inputs):
             varying.add(id(node))
+    return varying
+
+
+def _refuse_undefined(order: Sequence[Value], origins: list[tuple[Value, int]], varying: set[int]) -> None:
+    """An input's gradient does not exist: refuse at the first op (from the output back) whose
+    derivative does not exist towards an input, saying why (`log needs a positive number`)."""
     for node, k in origins:
         if id(node.inputs[k]) in varying:
-            raise NumericError(node, node.op.why_undefined(k, *(x.data for x in node.inputs), node.data))
+            raise NumericError(node, node.op.why_undefined(k, tuple(x.data for x in node.inputs), node.data)
+                               or ops.NO_DERIVATIVE)
 
 
 def local_derivatives(node: Value) -> tuple[float | None, ...]:

@@ -127,11 +127,15 @@ def python_function(program: Program, wrt: Sequence[str] | None = None, order: i
               f'    """d {output} / d each input, by reverse mode (written by autodiff diff)."""']
     forward = [s for s in statements if s.kind == "forward"]
     backward = [s for s in statements if s.kind in ("adjoint", "gradient")]
-    target = Target("python", number=repr, names=lambda name: names.get(name) or _constant(name),
-                    call=lambda op: f"{HELPER}{op.name}" if op.refuse else None)
-    for block, message in ((forward, "TOO_LARGE"), (backward, "GRADIENT_TOO_LARGE")):
+    def target(check: str | None) -> Target:
+        return Target("python", number=repr, names=lambda name: names.get(name) or _constant(name),
+                      call=lambda op: f"{HELPER}{op.name}" if op.refuse else None, check=check)
+
+    # the backward pass checks every value of a rule (a rule's intermediates are finite, or the
+    # gradient is too large, as on every surface)
+    for block, message, check in ((forward, "TOO_LARGE", None), (backward, "GRADIENT_TOO_LARGE", f"{HELPER}checked")):
         if block:
-            lines += _checked_block(block, names, target, f"{HELPER}{message}")
+            lines += _checked_block(block, names, target(check), f"{HELPER}{message}")
     grads = ", ".join(f"{n!r}: {names[g]}" for n, g in gradients.items())
     returned = f"{names[output]}, {{{grads}}}"
     if hessian is not None:
@@ -178,7 +182,12 @@ def _python_helpers(used: list[ops.Op]) -> list[str]:
     """A checking function for each op with a domain (`_autodiff_log`), and the finiteness check."""
     lines = [f"def {HELPER}finite(message, *values):",
              "    if not all(map(math.isfinite, values)):",
-             "        raise OverflowError(message)"]
+             "        raise OverflowError(message)",
+             "", "",
+             f"def {HELPER}checked(value):",
+             "    if not math.isfinite(value):",
+             f"        raise OverflowError({HELPER}GRADIENT_TOO_LARGE)",
+             "    return value"]
     for op in used:
         if not op.refuse:
             continue

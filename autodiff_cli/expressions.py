@@ -135,8 +135,10 @@ class Target:
 
     def __init__(self, form: str, *, wrap: Callable[[str], str] = "({})".format,
                  number: Callable[[float], str] = number_text, names: Callable[[str], str] | None = None,
-                 number_binds: Callable[[str], int] | None = None, call: Callable[[ops.Op], str | None] | None = None):
+                 number_binds: Callable[[str], int] | None = None, call: Callable[[ops.Op], str | None] | None = None,
+                 check: str | None = None):
         self.form = form
+        self.check = check          # a function wrapped around every op's value: `check(x*y)` (its finiteness)
         self.wrap = wrap
         self.number = number
         self.names = names or (lambda text: text)
@@ -163,17 +165,19 @@ class Target:
         """The text of one node from its operands' texts and binding strengths."""
         if e[0] == "sum":
             first, (part, level) = e[1][0], parts[0]
-            text = "-" + self.enclose(part, level, POWER) if is_negation(first) else part
+            text = "-" + self.enclose(part, level, POWER) if is_negation(first) else self.enclose(part, level, SUM)
             for term, (part, level) in zip(e[1][1:], parts[1:]):
                 text += f" {'-' if is_negation(term) else '+'} {self.enclose(part, level, SUM + 1)}"
             return text, SUM
         op = e[1]
         function = self.call(op)
         if function is not None:
-            return f"{function}({', '.join(text for text, _ in parts)})", ATOM
-        binds, needs = self.binding(op)
-        operands = {v: self.enclose(text, level, need) for v, (text, level), need in zip("xy", parts, needs)}
-        return op.applied_to(operands, self.form), binds
+            text, binds = f"{function}({', '.join(text for text, _ in parts)})", ATOM
+        else:
+            binds, needs = self.binding(op)
+            operands = {v: self.enclose(text, level, need) for v, (text, level), need in zip("xy", parts, needs)}
+            text = op.applied_to(operands, self.form)
+        return (f"{self.check}({text})", ATOM) if self.check else (text, binds)
 
     def enclose(self, text: str, level: int, needed: int) -> str:
         return text if level >= needed else self.wrap(text)

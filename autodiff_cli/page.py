@@ -31,7 +31,7 @@ from .program import Program
 from .numbers import format_number
 from .rules import local_derivative, node_refs
 
-ENGINE_SCRIPTS = ("numbers.js", "engine.js")     # in autodiff_cli/web, in this order; then page.js
+ENGINE_SCRIPTS = ("numbers.js", "mathlib.js", "engine.js")     # in autodiff_cli/web, in this order; then page.js
 
 SLIDER_SPAN = 2.0       # a slider runs over value ± SLIDER_SPAN·max(1, |value|), widened in the page at will
 GROUPED = 12            # with more inputs than this, inputs sharing a name prefix (w0_*) are grouped
@@ -239,13 +239,15 @@ def _rule_ops(op: ops.Op) -> list:
     return [part for i in range(op.arity) for part in rule_program(op, i).nodes if part.inputs]
 
 
-JAVASCRIPT = Target("javascript", number=repr, names=lambda ref: f"d[{ref[1:]}]")
+JAVASCRIPT = Target("javascript", number=repr, names=lambda ref: f"d[{ref[1:]}]", check="c")
 
 
 def locals_script(program: Program) -> str:
     """`const LOCALS = [...]`: for each computed node, its local derivatives as a function of the
     data `d`: the op table's rule texts with the node's operands in (constants simplified, as
-    `diff` writes them); engine.js marks those the op table's `undefined` excludes."""
+    `diff` writes them), every op's value checked (`c`: a rule with an intermediate that is not
+    finite is Infinity, `L`, as the engine says); engine.js marks those the op table's
+    `undefined` excludes."""
     refs = node_refs(program)
     entries = []
     for node in program.nodes:
@@ -253,7 +255,7 @@ def locals_script(program: Program) -> str:
             entries.append("null")
             continue
         parts = [render_expression(local_derivative(node, k, refs), JAVASCRIPT) for k in range(len(node.inputs))]
-        entries.append(f"(d) => [{', '.join(parts)}]")
+        entries.append(f"(d) => [{', '.join(f'L(() => {part})' for part in parts)}]")
     return "const LOCALS = [\n  " + ",\n  ".join(entries) + "\n];"
 
 

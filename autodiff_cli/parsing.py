@@ -39,13 +39,14 @@ END_OF_STATEMENT = {"$END", "_NEWLINE", "SEMICOLON"}
 
 
 CONSTANTS = {"pi": math.pi}                 # built-in constants, unless a program assigns the name first
-FUNCTION_ALIASES = {"ln": "log"}            # what people type for a function the language calls otherwise
+FUNCTION_ALIASES = {"ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arctan2": "atan2",
+                    "fabs": "abs", "ceiling": "ceil", "swish": "silu", "maximum": "max", "minimum": "min",
+                    "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh"}    # what people type, other names
 FUNCTION_HINTS = {                          # what people type for a function the language does not have
     "pow": "write powers with **, as x**y",
-    "max": "max(x, 0) is relu(x); for two values, relu(x - y) + y",
-    "min": "min(x, 0) is -relu(-x); for two values, y - relu(y - x)",
-    "tan": "tan(x) is sin(x)/cos(x)",
     "square": "write x**2",
+    "sec": "sec(x) is 1/cos(x)",
+    "cot": "cot(x) is 1/tan(x)",
 }
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 

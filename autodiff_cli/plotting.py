@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import struct
 import warnings
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
@@ -51,7 +52,7 @@ class Curves:
     curves: dict[str, object]   # label -> values, the output first
     failed: int = 0
     tangent: tuple[float, float, float] | None = None      # (x0, f(x0), f'(x0))
-    jumps: list[float] = field(default_factory=list)      # where a kink is crossed: x of the crossing
+    jumps: dict = field(default_factory=dict)     # label -> [(x, left limit, right limit)] where the curve jumps
     first_error: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -107,15 +108,20 @@ def curves(program: Program, axis: Axis, order: int = 1, tangent_at: float | Non
     f and its slope there (the axis widened to hold it).  Every point failing is an error."""
     axis, notes = widened(axis, tangent_at)
     f = output_label(program)
-    x, value, slope, failed, first_error, jumps = _along(program, axis)
+    x, value, slope, failed, first_error = _along(program, axis)
     if failed == len(value):
         raise AutodiffError(f"every point of {axis.name} = {axis.start:g}..{axis.stop:g} fails; the first: "
                             f"{first_error}")
     found = {f: value}
+    at: dict = {f: lambda: program.value}
     if order >= 1:
         found[f"d{f}/d{axis.name}"] = slope
+        at[f"d{f}/d{axis.name}"] = lambda: program.grad[axis.name]
+    first = None
     if order == 2:
-        found[f"d²{f}/d{axis.name}²"] = _second_derivative(program, axis)
+        first = _derivative_of(program, axis)
+        found[f"d²{f}/d{axis.name}²"] = _along(first, axis)[2]
+    jumps = _jumps(program, axis, x, found, at, first)
     result = Curves(axis.name, f, x, found, failed, jumps=jumps, first_error=first_error, notes=notes)
     if tangent_at is not None:
         with program.at({axis.name: tangent_at}):
@@ -125,47 +131,126 @@ def curves(program: Program, axis: Axis, order: int = 1, tangent_at: float | Non
 
 
 def _along(program: Program, axis: Axis):
-    """x, the output, its slope, how many points failed and the first failure, and where a kink's
-    argument changes sign between two points."""
+    """x, the output, its slope, and how many points failed and the first failure."""
     import numpy as np
 
     chunks = list(sweep(program, Grid([axis])))
     value = np.concatenate([c.value for c in chunks])
     grad = np.concatenate([c.grad[axis.name] for c in chunks])
     errors = [message for c in chunks for message in c.errors.values()]
-    x = axis.values()
-    return x, value, grad, len(errors), (errors[0] if errors else None), _kink_crossings(program, axis, x)
+    return axis.values(), value, grad, len(errors), (errors[0] if errors else None)
 
 
-def _kink_crossings(program: Program, axis: Axis, x) -> list[float]:
-    """The x where an op with a kink (relu, abs, sign, step) has its argument cross the kink."""
+JUMP = 1e-6             # a curve jumps at a kink when its two sides differ by more than this part of its span
+
+
+def _jumps(program: Program, axis: Axis, x, found: dict, at: dict, first: Program | None) -> dict:
+    """For each curve, where it jumps: at each kink crossed between two points (found by bisection
+    to a few units in the last place), the curve's value just left and just right of it, when they
+    differ by more than JUMP of the curve's span (relu's value is continuous there, its slope not)."""
+    import numpy as np
+
+    jumps: dict = {label: [] for label in found}
+    for low, high in _crossings(program, axis, x):
+        sides = [_curve_values(program, axis, point, at, first) for point in (low, high)]
+        for label, values in found.items():
+            left, right = sides[0].get(label), sides[1].get(label)
+            finite = values[np.isfinite(values)]
+            span = float(finite.max() - finite.min()) if len(finite) else 0.0
+            if left is not None and right is not None and abs(right - left) > JUMP * max(span, abs(left), abs(right)):
+                jumps[label].append(((low + high) / 2, left, right))
+    return {label: found for label, found in jumps.items() if found}
+
+
+def _curve_values(program: Program, axis: Axis, point: float, at: dict, first: Program | None) -> dict:
+    """Each curve's value at one point (run by the scalar engine); a curve that fails there is left out."""
+    values = {}
+    with program.at({axis.name: point}):
+        try:
+            program.run()
+            values = {label: read() for label, read in at.items()}
+        except AutodiffError:
+            pass
+    if first is not None:
+        with first.at({axis.name: point}):
+            try:
+                values[f"d²{output_label(program)}/d{axis.name}²"] = first.run().grad[axis.name]
+            except AutodiffError:
+                pass
+    return values
+
+
+def _crossings(program: Program, axis: Axis, x) -> list[tuple[float, float]]:
+    """Brackets (a, b), a few units in the last place wide, around each point between two
+    neighbouring x where an op with a kink (relu, abs, max, floor, ...) changes piece."""
     import numpy as np
 
     from .arrays import ArrayProgram
 
-    kinked = [node for node in program.nodes if node.op.kink is not None]
+    kinked = [node for node in program.nodes if node.op.piece is not None]
     if not kinked or len(x) < 2:
         return []
     data, _ = ArrayProgram(program).forward({axis.name: x}, len(x))
-    found: set[float] = set()
-    for node in kinked:
-        argument = np.broadcast_to(np.asarray(data[node.inputs[0].index], dtype=float) - node.op.kink, x.shape)
-        left, right = argument[:-1], argument[1:]
-        crossing = np.flatnonzero(np.isfinite(left) & np.isfinite(right) & ((left > 0) != (right > 0)))
-        for i in crossing.tolist():
-            t = left[i] / (left[i] - right[i]) if left[i] != right[i] else 0.5
-            found.add(float(x[i] + t * (x[i + 1] - x[i])))
-    return sorted(found)
+    changed = np.zeros(len(x) - 1, dtype=bool)
+    with np.errstate(all="ignore"):
+        for node in kinked:
+            operands = [np.broadcast_to(np.asarray(data[i.index], dtype=float), x.shape) for i in node.inputs]
+            pieces = np.broadcast_to(node.op.piece(np, *operands), x.shape)
+            changed |= pieces[:-1] != pieces[1:]
+    brackets = []
+    for i in np.flatnonzero(changed)[:MAX_KINKS].tolist():
+        brackets.append(_bisect(program, axis, kinked, float(x[i]), float(x[i + 1])))
+    return brackets
 
 
-def _second_derivative(program: Program, axis: Axis):
-    """d²f/dx²: the gradient of the derivative program's d f / d x, swept the same way."""
+MAX_KINKS = 2000        # kinks a plot looks for (floor over a wide range crosses many)
+
+
+def _bisect(program: Program, axis: Axis, kinked: list, low: float, high: float) -> tuple[float, float]:
+    def pieces(point: float):
+        with program.at({axis.name: point}):
+            try:
+                program.forward()
+            except AutodiffError:
+                return None
+            return tuple(node.op.piece(math, *(x.data for x in node.inputs)) for node in kinked)
+
+    left = pieces(low)
+    while True:                             # at most 64 halvings: the floats between are halved, not the distance
+        middle = _between(low, high)
+        if middle in (low, high):
+            return low, high
+        if pieces(middle) == left:
+            low = middle
+        else:
+            high = middle
+
+
+def _between(low: float, high: float) -> float:
+    """The float halfway between two floats in order (counting the floats between them), so that
+    bisection reaches neighbouring floats in 64 steps, near 0 too."""
+    a, b = _ordered(low), _ordered(high)
+    return _float_at(a + (b - a) // 2)
+
+
+def _ordered(x: float) -> int:
+    bits = struct.unpack("<q", struct.pack("<d", x))[0]
+    return bits if bits >= 0 else -(bits & 0x7FFFFFFFFFFFFFFF)
+
+
+def _float_at(n: int) -> float:
+    bits = n if n >= 0 else (-n) | -(1 << 63)
+    return struct.unpack("<d", struct.pack("<q", bits))[0]
+
+
+def _derivative_of(program: Program, axis: Axis) -> Program:
+    """The derivative program's d f / d x, as a program whose gradient is d²f/dx²."""
     from .deriving import derivative_program
 
     derivative = derivative_program(program, [axis.name])
     first = parse(derivative.text(), output=derivative.gradients[axis.name])
     first.set({name: value for name, value in program.point().items() if name != axis.name and value is not None})
-    return _along(first, axis)[2]
+    return first
 
 
 def surface(program: Program, x_axis: Axis, y_axis: Axis) -> Surface:
@@ -204,22 +289,18 @@ def visible_range(values) -> tuple[float, float] | None:
     return low, high
 
 
-def broken_at_jumps(x, values, jumps: list[float]):
-    """x and values with the curve broken where it jumps at a kink: each side runs to the kink's
-    x, then a gap (NaN), so the picture shows a jump and no ramp."""
+def broken_at_jumps(x, values, jumps: list[tuple[float, float, float]]):
+    """x and values with the curve broken where it jumps: each side runs to the jump's x (with its
+    one-sided limit), then a gap (NaN), so the picture shows a jump and no ramp."""
     import numpy as np
 
     if not jumps:
         return x, values
-    typical = np.nanmedian(np.abs(np.diff(values))) if len(values) > 2 else 0.0
     xs, ys = list(x.tolist()), list(values.tolist())
-    for kink in reversed(jumps):
-        for i in reversed((np.flatnonzero((x[:-1] - kink) * (x[1:] - kink) <= 0) + 1).tolist()):
-            left, right = ys[i - 1], ys[i]      # (a kink on a grid point lies in two intervals)
-            if math.isfinite(left) and math.isfinite(right) and abs(right - left) > 3 * typical + 1e-12:
-                xs[i:i] = [kink, math.nan, kink]        # else the curve itself is continuous here
-                ys[i:i] = [left, math.nan, right]       # (relu's value, x·|x|)
-                break
+    for where, left, right in sorted(jumps, reverse=True):
+        i = int(np.searchsorted(x, where, side="right"))
+        xs[i:i] = [where, math.nan, where]
+        ys[i:i] = [left, math.nan, right]
     return np.array(xs), np.array(ys)
 
 
@@ -257,7 +338,7 @@ def _draw_curves(figure, picture: Curves) -> None:
     axes = figure.subplots(len(picture.curves), 1, sharex=True, squeeze=False)[:, 0]
     colours = ["C0", "C3", "C2"]
     for ax, (label, values), colour in zip(axes, picture.curves.items(), colours):
-        xs, ys = broken_at_jumps(picture.x, values, picture.jumps)
+        xs, ys = broken_at_jumps(picture.x, values, picture.jumps.get(label, []))
         ax.plot(xs, ys, color=colour, linewidth=1.8 if label == picture.output else 1.4, label=label)
         shown = visible_range(values)
         if shown is not None:
@@ -332,7 +413,7 @@ def write_text_plot(picture: Curves, out: TextIO, *, width: int = 80, height: in
             margin = (shown[1] - shown[0]) * 0.05
             figure.set_y_limits(min_=shown[0] - margin, max_=shown[1] + margin)
             values = _clipped(values, shown)
-        xs, ys = broken_at_jumps(x, values, picture.jumps)
+        xs, ys = broken_at_jumps(x, values, picture.jumps.get(label, []))
         for run_x, run_y in _segments(xs.tolist(), ys.tolist()):
             figure.plot(run_x, run_y, lc=lc, marker=None if color else marker)
         legend = [(lc, "⠤⠤⠤" if color else f"⠤{marker}⠤", label)]

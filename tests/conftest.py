@@ -44,10 +44,15 @@ def run():
 
 @pytest.fixture
 def registry():
-    """The op table, put back as it was after the test (ops registered in it are taken out,
-    with their Value methods)."""
+    """`register` (rules.register, the documented way in) and the op table, put back as it was after
+    the test (ops registered in it are taken out, with their Value methods)."""
+    from types import SimpleNamespace
+
+    from autodiff_cli import rules
+
     saved = ops.snapshot()
-    yield ops
+    yield SimpleNamespace(register=rules.register, FUNCTIONS=ops.FUNCTIONS, OPERATORS=ops.OPERATORS,
+                          snapshot=ops.snapshot, restore=ops.restore)
     ops.restore(saved)
 
 
@@ -84,9 +89,16 @@ EDGES = [0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 3.0, -3.0, 5e-324, -5e-324,
 
 
 def applied(op, operands):
-    """`op` applied to (text, sympy) operands: the text parenthesised, the SymPy form from the table."""
+    """`op` applied to (text, sympy) operands: the text parenthesised, the SymPy form from the table
+    (None where SymPy cannot build it, as `Piecewise` on a non-real operand: a reference that cannot
+    evaluate a point is skipped, and counted as a Hypothesis event)."""
     text = op.applied_to({v: f"({t})" for v, (t, _) in zip("xy", operands)})
-    expr = sympy.sympify(op.sympy, locals={v: e for v, (_, e) in zip("xy", operands)})
+    if any(e is None for _, e in operands):
+        return text, None
+    try:
+        expr = sympy.sympify(op.sympy, locals={v: e for v, (_, e) in zip("xy", operands)})
+    except (TypeError, ValueError, sympy.SympifyError):
+        expr = None
     return text, expr
 
 
@@ -104,6 +116,16 @@ values = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False).filter(lambda
 edge_values = st.one_of(st.sampled_from(EDGES), st.floats(min_value=-3.0, max_value=3.0, allow_nan=False))
 
 
+def interior(op) -> dict:
+    """A point well inside the op's domain: with check's samples around it (x ± 0.5·max(1, |x|))
+    inside too."""
+    for x, y in ((1.3, 0.7), (0.3, 0.7), (2.5, 0.7)):
+        nearby = [x + s * 0.5 * max(1.0, abs(x)) for s in (-1.0, -0.5, 0.0, 0.5, 1.0)]
+        if all(op.refusal(*(v, y)[:op.arity]) is None for v in nearby):
+            return {"x": x, "y": y}
+    raise AssertionError(f"no interior point for {op.name}")
+
+
 def random_program(rng: random.Random, leaves: int = 6) -> str:
     """A program drawn as `programs` draws them, from a seeded generator (for the tests that run
     a batch at once, such as the page's JavaScript in one browser)."""
@@ -118,18 +140,29 @@ def random_program(rng: random.Random, leaves: int = 6) -> str:
 
 
 def reference(expr, point):
-    """SymPy's value and gradient at the point, to 30 digits (complex where it leaves the reals)."""
+    """SymPy's value and gradient at the point, to 30 digits (complex where it leaves the reals);
+    None where SymPy cannot evaluate it (the caller skips the point, and it is counted)."""
+    from hypothesis import event
+
+    if expr is None:
+        event("the SymPy reference cannot build this program")
+        return None
     subs = {SYMBOLS[n]: sympy.Float(v, 30) for n, v in point.items()}
-    value = complex(expr.evalf(30, subs=subs))
-    grads = {n: complex(flat(sympy.diff(expr, SYMBOLS[n])).evalf(30, subs=subs)) for n in point}
+    try:
+        value = complex(expr.evalf(30, subs=subs))
+        grads = {n: complex(flat(sympy.diff(expr, SYMBOLS[n])).evalf(30, subs=subs)) for n in point}
+    except (TypeError, ValueError, ZeroDivisionError, sympy.SympifyError):
+        event("the SymPy reference cannot evaluate this point")
+        return None
     return value, grads
 
 
 def flat(derivative):
-    """sign and step are flat away from 0: their derivatives' Dirac deltas are 0 at every point we test."""
+    """sign, step, floor and ceil are flat away from their jumps: their derivatives' Dirac deltas
+    (and SymPy's unevaluated derivatives of them) are 0 at every point we test."""
     derivative = derivative.replace(sympy.DiracDelta, lambda *args: sympy.S.Zero)
-    return derivative.replace(lambda e: isinstance(e, sympy.Derivative) and e.expr.func is sympy.sign,
-                              lambda e: sympy.S.Zero)
+    return derivative.replace(lambda e: isinstance(e, sympy.Derivative)
+                              and e.expr.func in (sympy.sign, sympy.floor, sympy.ceiling), lambda e: sympy.S.Zero)
 
 
 def agrees(ours, ref, tolerance=1e-9):

@@ -39,7 +39,7 @@ def gradients_of_the_derivative(text, point, wrt=None):
     ("neuron", NEURON), ("a_plus_a", "a = 3; b = a + a"), ("shared", "a = -2; b = 3; L = (a*b)*(a+b)"),
 ])
 def test_lecture_examples_match_their_golden_files(name, text):
-    """Read by a person once and kept: tests/golden/diff_*.ad."""
+    """Read by a person once and kept: the diff files in tests/golden."""
     got = derivative_program(parse(text)).text()
     assert got == (GOLDEN / f"diff_{name}.ad").read_text(encoding="utf-8")
 
@@ -85,7 +85,9 @@ def test_generated_derivative_programs_agree_with_eval_and_sympy(program, point)
         assume(False)
     found, derivative = gradients_of_the_derivative(text, used)
     assert parse(derivative.text()).nodes                       # it always parses
-    _, grads = reference(expr, used)
+    ref = reference(expr, used)
+    assume(ref is not None)
+    _, grads = ref
     assume(all(math.isfinite(abs(g)) for g in grads.values()))    # SymPy's 0**x has no derivative at 0; ours is 0
     for name, value in found.items():
         assert math.isclose(value, prog.grad[name], rel_tol=1e-12, abs_tol=1e-12), (text, name)
@@ -171,9 +173,15 @@ def test_the_second_derivative_program_runs_and_gives_the_hessian(run):
 
 
 def second_reference(expr, point):
+    """SymPy's second derivatives at the point, to 30 digits; None where it cannot evaluate them."""
+    if expr is None:
+        return None
     subs = {SYMBOLS[n]: sympy.Float(v, 30) for n, v in point.items()}
-    return {a: {b: complex(flat(sympy.diff(expr, SYMBOLS[a], SYMBOLS[b])).evalf(30, subs=subs)) for b in point}
-            for a in point}
+    try:
+        return {a: {b: complex(flat(sympy.diff(expr, SYMBOLS[a], SYMBOLS[b])).evalf(30, subs=subs)) for b in point}
+                for a in point}
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much,
@@ -190,6 +198,7 @@ def test_generated_second_derivatives_agree_with_sympy(program, point):
     except AutodiffError:
         assume(False)
     reference_rows = second_reference(expr, used)
+    assume(reference_rows is not None)
     for a, row in second.items():
         for b, value in row.items():
             ref = reference_rows[a][b]

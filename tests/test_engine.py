@@ -5,6 +5,7 @@ import pytest
 
 from autodiff_cli import ops
 from autodiff_cli.engine import NumericError, Value, backward, topological_order
+from conftest import interior
 
 
 def lecture_graph():
@@ -177,24 +178,25 @@ STEPPED = [op for op in ops.all_ops() if op.method]
 
 @pytest.mark.parametrize("op", STEPPED, ids=[op.name for op in STEPPED])
 def test_every_op_of_the_table_steps_with_its_own_local_derivative(op):
-    x, y = Value(0.7, label="x"), Value(1.3, label="y")
+    point = interior(op)
+    x, y = Value(point["x"], label="x"), Value(point["y"], label="y")
     node = getattr(x, op.method)(*(y,)[:op.arity - 1])
     x.grad, y.grad, node.grad = 0.25, -0.5, -2.0
-    local = op.derivative(0.7, 1.3, node.data) if op.arity == 2 else (op.derivative(0.7, node.data),)
+    local = (op.derivative(x.data, y.data, node.data) if op.arity == 2 else (op.derivative(x.data, node.data),))
     node._backward()
     assert x.grad == 0.25 + -2.0 * local[0]
     assert y.grad == (-0.5 + -2.0 * local[1] if op.arity == 2 else -0.5)
 
 
-def test_a_registered_op_steps_with_its_derivative(registry):
-    from test_ops import softplus
+def test_a_registered_op_steps_with_its_derivative_compiled_from_its_rule(registry):
+    from scratch_ops import scratch_cube
 
-    registry.register(softplus())
+    registry.register(scratch_cube())
     x = Value(0.3)
-    node = x.softplus()
+    node = x.scratch_cube()
     node.grad = 2.0
     node._backward()
-    assert node._op == "softplus" and x.grad == 2.0 * ops.SIGMOID.forward(0.3)
+    assert node._op == "scratch_cube" and x.grad == 2.0 * (3 * 0.3 ** 2)
 
 
 def test_a_step_whose_derivative_does_not_exist_leaves_none_or_refuses_an_input():

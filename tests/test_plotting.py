@@ -102,12 +102,23 @@ def test_ranges_take_steps_and_expressions_as_numpy_does():
 
 def test_a_kink_is_a_jump_and_a_continuous_curve_stays_whole():
     picture = curves(parse("relu(x)"), parse_axis("x=-2:2:41"))
-    assert picture.jumps == [0.0]
-    xs, slope = broken_at_jumps(picture.x, picture.curves["df/dx"], picture.jumps)
+    assert list(picture.jumps) == ["df/dx"]         # relu itself does not jump: no break in f
+    (where, left, right), = picture.jumps["df/dx"]
+    assert abs(where) < 1e-300 and (left, right) == (0.0, 1.0)
+    xs, slope = broken_at_jumps(picture.x, picture.curves["df/dx"], picture.jumps["df/dx"])
     gap = int(np.flatnonzero(np.isnan(slope))[0])
-    assert (xs[gap - 1], slope[gap - 1], xs[gap + 1], slope[gap + 1]) == (0.0, 0.0, 0.0, 1.0)
-    xs, value = broken_at_jumps(picture.x, picture.curves["f"], picture.jumps)
-    assert not np.isnan(value).any()                # relu itself does not jump: no break
+    assert (slope[gap - 1], slope[gap + 1]) == (0.0, 1.0) and xs[gap - 1] == xs[gap + 1] == where
+
+
+@pytest.mark.parametrize("text, over, jumps", [
+    ("relu(x)", "x=-1:1:step=0.25", {}),                 # the lecture's grid: half the curve flat, no jump
+    ("relu(x)", "x=-1:1:step=0.1", {}),
+    ("step(x)", "x=-1:1:9", {"f": 1}), ("floor(x)", "x=-2.5:2.5:11", {"f": 5}),
+    ("max(x, 0.3)", "x=-1:1:21", {"df/dx": 1}), ("abs(x)*x", "x=-1:1:21", {}),
+])
+def test_jumps_are_drawn_only_where_the_curve_jumps(text, over, jumps):
+    picture = curves(parse(text), parse_axis(over), order=0 if text.startswith("relu") else 1)
+    assert {label: len(found) for label, found in picture.jumps.items()} == jumps
 
 
 def test_a_singularity_does_not_squash_the_curve():

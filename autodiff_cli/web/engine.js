@@ -10,6 +10,22 @@ class DomainFailure extends Error {
   constructor(id, message) { super(message); this.id = id; }
 }
 
+// A rule's intermediates must all be finite (the engine's one meaning of a rule): `c` checks each
+// op's value in a local derivative, `L` makes a rule that fails it Infinity (too large).
+const OVERFLOW = { overflow: true };
+function c(value) {
+  if (!Number.isFinite(value)) throw OVERFLOW;
+  return value;
+}
+function L(rule) {
+  try {
+    return rule();
+  } catch (error) {
+    if (error === OVERFLOW) return Infinity;
+    throw error;
+  }
+}
+
 // Each op as the language runs it: refusing the operands where its value does not exist.
 const CHECKED = {};
 for (const [name, op] of Object.entries(OPS)) {
@@ -63,7 +79,8 @@ function forwardPass(values) {
 
 // d output / d node for every node; null where it does not exist (through an input an op marks
 // undefined, where its rule has no value): a constant's; an input's is refused, saying why. A
-// gradient too large for a float is an error.
+// gradient too large for a float is an error, but a constant's (a node no input reaches), which is
+// null: it never fails a program whose inputs' gradients exist.
 function backwardPass(data) {
   const n = MODEL.nodes.length;
   const grad = new Array(n).fill(0);
@@ -87,7 +104,9 @@ function backwardPass(data) {
     });
   }
   for (let id = n - 1; id >= 0; id--) {
-    if (!undefinedGrad[id] && !Number.isFinite(grad[id])) throw failure(id, data, MODEL.messages.gradientTooLarge);
+    if (undefinedGrad[id] || Number.isFinite(grad[id])) continue;
+    if (!MODEL.varies[id]) undefinedGrad[id] = true;
+    else throw failure(id, data, MODEL.messages.gradientTooLarge);
   }
   if (Object.values(MODEL.inputs).some((id) => undefinedGrad[id])) {
     for (const [id, k] of origins) {
