@@ -16,7 +16,7 @@ def format_number(x: float | None, precision: int = 4) -> str:
     """`precision` decimals, unless that would drop significant digits (0.00012345 would show
     0.0001: it shows 1.2345e-04) or the number is huge (from 1e12): then scientific notation.
     A dash for a number that does not exist (None)."""
-    if x is None:
+    if x is None or not math.isfinite(x):         # never NaN or inf on a screen: a number that does not exist
         return UNDEFINED
     size = abs(x)
     if size >= 1e12:
@@ -41,9 +41,15 @@ def format_column(values: list[float | None], precision: int = 4) -> list[str]:
     return [format_number(x, precision) for x in values]
 
 
+TOO_LARGE = "(too large for a float)"
+
+
 def significant(x: float | None, digits: int = 6, undefined: str = "undefined") -> str:
-    """`digits` significant digits (Python's `g`), as explain writes its chain-rule lines."""
-    return undefined if x is None else f"{x:.{digits}g}"
+    """`digits` significant digits (Python's `g`), as explain writes its chain-rule lines; a number
+    too large for a float says so (never inf or nan)."""
+    if x is None:
+        return undefined
+    return f"{x:.{digits}g}" if math.isfinite(x) else TOO_LARGE
 
 
 def json_number(x: float | None) -> str:

@@ -119,3 +119,15 @@ def input_gradients_outcome(text, point, grammar=None):
             if id(exc.node) not in varying:
                 return None
     return outcome
+
+
+def well_conditioned(text, point, grammar=None, tolerance=1e-9):
+    """Whether eval's outcome at the point survives nudging every input by a few units in the last
+    place: where it does not (cos of a number near 10^18, an exp of an exp), surfaces whose
+    functions differ by an ulp (NumPy's, JavaScript's) rightly give other numbers."""
+    expected = by_eval(text, point, grammar)
+    for direction in (1.0, -1.0):
+        nudged = {n: v + direction * 4 * math.ulp(v) for n, v in point.items()}
+        if not same(expected, by_eval(text, nudged, grammar), tolerance):
+            return False
+    return True
