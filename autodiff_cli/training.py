@@ -114,6 +114,46 @@ class FitResult:
     first_left_out: str | None = None   # the first one's message
 
 
+MASK64 = (1 << 64) - 1
+
+
+class Batches:
+    """The rows of each step's batch: `size` distinct rows of `count`, drawn by Floyd's algorithm
+    from a splitmix64 stream seeded with `seed`, in increasing order.  Plain 64-bit integer
+    arithmetic, documented, so that the live page draws the same batches, and the row indices
+    alone are drawn: the file is never held to draw from it."""
+
+    def __init__(self, seed: int):
+        self.state = seed & MASK64
+
+    def next(self) -> int:
+        """splitmix64."""
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK64
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+        return z ^ (z >> 31)
+
+    def below(self, n: int) -> int:
+        """A uniform integer in [0, n), without modulo bias (draws past the last whole multiple of n
+        are drawn again)."""
+        limit = (1 << 64) - (1 << 64) % n
+        while True:
+            r = self.next()
+            if r < limit:
+                return r % n
+
+    def draw(self, count: int, size: int):
+        """`size` distinct row indices of `count`, sorted (Floyd's algorithm: j from count - size to
+        count - 1, take t in [0, j]; if t is taken already, take j)."""
+        np = numpy()
+        chosen: set[int] = set()
+        for j in range(count - size, count):
+            t = self.below(j + 1)
+            chosen.add(j if t in chosen else t)
+        return np.array(sorted(chosen), dtype=np.int64)
+
+
 OVERFLOWS = (ops.TOO_LARGE, ops.GRADIENT_TOO_LARGE)     # a row's loss or gradient too large: the loss is not finite
 
 
@@ -224,7 +264,7 @@ def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = 
     theta = np.array([program.inputs[name].data for name in params], dtype=float)
     start = dict(zip(params, theta.tolist()))
     update = _updater(optimizer, moving)
-    rng = np.random.default_rng(seed) if batch is not None and batch < len(data) else None
+    rng = Batches(seed) if batch is not None and batch < len(data) else None
     losses = np.empty(steps)
     good: tuple[int, object] | None = None              # (step, parameters) of the last finite loss
 
@@ -245,7 +285,7 @@ def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = 
     try:
         start_loss = None if rng is None else evaluate(None, "at the start")[0]
         for step in range(1, steps + 1):
-            rows = None if rng is None else np.sort(rng.choice(len(data), size=batch, replace=False))
+            rows = None if rng is None else rng.draw(len(data), batch)
             loss, grad = evaluate(rows, f"step {step}")
             losses[step - 1] = loss
             good = (step, theta.copy())

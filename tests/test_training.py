@@ -369,3 +369,18 @@ def test_strict_library_error_names_the_step_and_the_parameters():
         fit(program, data_of("x\n1\n2\n-1\n"), 4, Optimizer(lr=0.1), strict=True)
     assert info.value.message == "rows.csv line 4: line 2, column 10: log (x = -1.0): log needs a positive number"
     assert info.value.where == "step 1" and info.value.point == {"w": 2.0}
+
+
+def test_batches_are_drawn_by_the_documented_scheme():
+    """splitmix64 (its published first outputs for seed 0), then Floyd's algorithm: the page draws
+    the same rows from the same seed."""
+    from collections import Counter
+
+    from autodiff_cli.training import Batches
+
+    stream = Batches(0)
+    assert (stream.next(), stream.next()) == (0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4)
+    batches = Batches(1)
+    assert batches.draw(10, 3).tolist() == [0, 1, 7] and batches.draw(10, 3).tolist() == [3, 8, 9]
+    counts = Counter(i for _ in range(2000) for i in batches.draw(10, 3).tolist())
+    assert len(counts) == 10 and max(counts.values()) < 1.2 * 600 and min(counts.values()) > 0.8 * 600
