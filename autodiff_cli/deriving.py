@@ -42,6 +42,7 @@ from .naming import output_symbol, same_text, symbols, taken_names
 from .program import Program
 
 _VARIABLE = re.compile(r"\b[xyo]\b")
+SIGNED_LITERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 ADD_UP = "used more than once: the gradients add up"
 
 
@@ -58,8 +59,8 @@ class Statement:
 
     def text(self) -> str:
         value = self.rendered or render(self.expression)
-        if self.kind == "forward" and self.expression[0] == "num":
-            value = f"({value})"            # `k = (5)` names a constant; `k = 5` would declare an input
+        if self.kind != "input" and SIGNED_LITERAL.fullmatch(value):
+            value = f"({value})"            # `k = (5)`, `k = (-2)` name a constant; `k = 5` would declare an input
         line = f"{self.name} = {value}"
         return f"{line}   # {self.comment}" if self.comment else line
 
@@ -176,7 +177,7 @@ def _forward_names(program: Program, symbol: list[str], uses: list[int], read: l
         i = node.index
         if node.op is ops.CONST:
             continue
-        if (node.op is ops.INPUT or node is program.output or node.label is not None or uses[i] > 1 or read[i]
+        if (node.op is ops.INPUT or node is program.output or node.label or uses[i] > 1 or read[i]
                 or not inline or next_statement < user[i]):
             names[i] = symbol[i]
             next_statement = i
@@ -241,13 +242,20 @@ def _backward(program: Program, reaches: list[bool], refs: list[Expression | Non
         for k, x in enumerate(node.inputs):
             if reaches[x.index]:
                 local = local_derivative(node, k, refs)
-                if node.op.partial[k] and adjoint == num(0.0) and local[0] != "num":
+                if adjoint == num(0.0) and local[0] != "num" and _may_not_exist(node, k):
                     term = ("op", ops.MUL, (adjoint, local))   # 0 times a derivative that may not exist: kept,
                 else:                                           # so that where it does not, this fails as eval does
                     term = apply(ops.MUL, adjoint, local)
                 if term != num(0.0):
                     contributions[x.index].append(term)
     return statements, gradients
+
+
+def _may_not_exist(node: Value, k: int) -> bool:
+    """Whether the node's derivative towards input k may not exist at some point, given its
+    constant operands (x**3's towards x always exists; x**0.5's does not at 0)."""
+    known = {v: x.data for v, x in zip("xy", node.inputs) if x.op is ops.CONST}
+    return any(condition.could_hold(known) for condition in node.op.undefined[k].values())
 
 
 def derivative_document(program: Program, derivative: Derivative) -> dict:
@@ -300,6 +308,8 @@ def hessian_program(program: Program, wrt: Sequence[str] | None = None) -> Hessi
         forward = forward or _naming_every_gradient(second, first)
         blocks.append((gradient, [s for s in second.statements if s.kind in ("adjoint", "gradient")]))
         names[a] = second.gradients
+    if not wrt:                                 # no inputs: the program alone, its output named
+        forward = [s for s in first.statements if s.kind in ("input", "forward")]
     return Hessian(forward, blocks, names, first.output, first.gradients)
 
 
@@ -382,15 +392,51 @@ def _rows_batched(nodes: Sequence[Value], outs: list[Value], inputs: list[Value]
 
 
 def _naming_every_gradient(second: Derivative, first: Derivative) -> list[Statement]:
-    """The forward statements of a second derivative, plus `dout_dx = ...` for each gradient of the
-    first derivative that is only another name of a value (`dout_dy = x`), so every one is defined."""
+    """The forward statements of a second derivative, plus a statement for the output and for each
+    gradient of the first derivative that is only another name of a value (`out = b`,
+    `dout_dy = x`), so every one is defined."""
     statements = [s for s in second.statements if s.kind in ("input", "forward")]
     defined = {s.name for s in statements}
-    for gradient in first.gradients.values():
-        if gradient not in defined:
-            statement = next(s for s in first.statements if s.name == gradient)
-            statements.append(Statement(gradient, statement.expression, "forward", statement.of))
-    return statements
+    for wanted in (first.output, *first.gradients.values()):
+        if wanted not in defined:
+            statement = next(s for s in first.statements if s.name == wanted)
+            statements.append(Statement(wanted, statement.expression, "forward", statement.of))
+            defined.add(wanted)
+    return _in_order(statements)
+
+
+def _in_order(statements: list[Statement]) -> list[Statement]:
+    """The statements, each after the statements whose names it uses (in their order otherwise)."""
+    by_name = {s.name: s for s in statements}
+    placed: set[str] = set()
+    ordered: list[Statement] = []
+    for statement in statements:
+        stack = [(statement, False)]
+        while stack:
+            s, expanded = stack.pop()
+            if s.name in placed:
+                continue
+            if expanded:
+                placed.add(s.name)
+                ordered.append(s)
+                continue
+            stack.append((s, True))
+            stack.extend((by_name[n], False) for n in reversed(_names_in(s.expression))
+                         if n in by_name and n not in placed and n != s.name)
+    return ordered
+
+
+def _names_in(expression: Expression) -> list[str]:
+    found, stack = [], [expression]
+    while stack:
+        e = stack.pop()
+        if e[0] == "name":
+            found.append(e[1])
+        elif e[0] == "op":
+            stack.extend(e[2])
+        elif e[0] == "sum":
+            stack.extend(e[1])
+    return found
 
 
 def parse_all(text: str) -> Program:

@@ -282,3 +282,263 @@ def _stderr_silenced() -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+# The live page's layout
+#
+# The page draws the graph itself (SVG for what is in view, a canvas for an overview), from
+# boxes and positions computed here when the file is written.  Each value is a box of three
+# lines (its label, `data`, `grad`) sized for the page's monospace font, each op a small ellipse.
+# A small graph is laid out by Graphviz (its ranking, ordering and splines, the look of the
+# lecture's pictures); any other by `layered_layout`, whose cost is bounded by construction: a
+# fixed number of passes, each linear in the edges (sorting aside), however the edges run.
+# Graphviz's own cost grows with the long edges' virtual nodes, which `layout_work` bounds from
+# above (dot's ranking minimises the total edge length, so it never makes more of them than the
+# ranks counted there): below PAGE_GRAPHVIZ_WORK its layout takes well under a second, measured
+# over the shapes of bench/page.py.
+
+PAGE_GRAPHVIZ_WORK = 3_000
+CHAR_WIDTH = 6.7            # px per character of the page's 11 px monospace font (0.6 em, and a little)
+LINE_HEIGHT = 14            # px per line of a value's box
+BOX_PADDING = (6, 4)        # px left and right, top and bottom
+LABEL_CHARS = 22            # a longer label is cut with an ellipsis in its box (whole in its name)
+OP_SIZE = (24, 20)          # an op's ellipse at least
+RANK_GAP = 36               # px between ranks
+NODE_GAP = 12               # px between neighbours in a rank
+LAYOUT_PASSES = 4           # ordering sweeps (down and up), then as many placing sweeps
+
+
+def shown_label(label: str) -> str:
+    """A value's label as its box shows it: at most LABEL_CHARS characters."""
+    return label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1] + "…"
+
+
+def page_boxes(program: Program, precision: int) -> tuple[list[list[float]], list[list[float] | None]]:
+    """Each value's box (width, height) and each op's ellipse, in px: the numbers' cells are wide
+    enough for the number shown now, and at least for precision + 4 characters (-12.3456), so most
+    values fit as they move; the page squeezes a longer one into its cell."""
+    values, op_boxes = [], []
+    digits = precision + 4
+    for node in program.nodes:
+        numbers = max(digits, len(format_number(node.data, precision)), len(format_number(node.grad, precision)))
+        chars = max(len(shown_label(program.label(node))), 5 + numbers)
+        values.append([round(2 * BOX_PADDING[0] + CHAR_WIDTH * chars, 1),
+                       3 * LINE_HEIGHT + 2 * BOX_PADDING[1]])
+        op_boxes.append([max(OP_SIZE[0], round(CHAR_WIDTH * len(node.op.symbol) + 12, 1)), OP_SIZE[1]]
+                        if node.inputs else None)
+    return values, op_boxes
+
+
+def page_layout(program: Program, precision: int = 4, rankdir: str = "LR", backend: str = "auto") -> dict:
+    """The page's picture of the graph: every value's box and op's ellipse as [x, y, width, height]
+    (centres, px, y down), and, from Graphviz, every edge's path ([x, y, ...]: a start, then
+    cubic Bézier segments of three points, then the arrow's tip); the edges are, for each computed
+    node in order, one per operand (`a + a` has two) and then the op's to its value.  Without
+    paths (`layered_layout`) the page draws each edge as a curve from box to box."""
+    values, op_boxes = page_boxes(program, precision)
+    if page_work(program) <= PAGE_GRAPHVIZ_WORK:
+        return graphviz_layout(program, values, op_boxes, rankdir, backend)
+    return layered_layout(program, values, op_boxes, rankdir)
+
+
+def _page_dot(program: Program, values: list, op_boxes: list, rankdir: str) -> str:
+    lines = ["digraph page {", f"  graph [rankdir={rankdir} nodesep=0.17 ranksep=0.3]",
+             '  node [fixedsize=true label="" shape=box]', "  edge [arrowsize=0.7]"]
+    for node in program.nodes:
+        i = node.index
+        width, height = values[i]
+        lines.append(f"  v{i} [width={width / 72:.4f} height={height / 72:.4f}]")
+        if node.inputs:
+            width, height = op_boxes[i]
+            lines.append(f"  op{i} [shape=ellipse width={width / 72:.4f} height={height / 72:.4f}]")
+            lines += [f'  v{x.index} -> op{i} [id="e{i}_{k}"]' for k, x in enumerate(node.inputs)]
+            lines.append(f'  op{i} -> v{i} [id="e{i}_o"]')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def graphviz_layout(program: Program, values: list, op_boxes: list, rankdir: str = "LR",
+                    backend: str = "auto") -> dict:
+    """The boxes laid out by Graphviz's dot (as `render` runs it), read from its JSON."""
+    import json
+
+    found = json.loads(render(_page_dot(program, values, op_boxes, rankdir), "json", backend))
+    height = float(found["bb"].split(",")[3])
+
+    def point(text: str) -> list[float]:
+        x, y = text.split(",")[:2]
+        return [round(float(x), 1), round(height - float(y), 1)]
+
+    boxes: dict[str, list[float]] = {}
+    for item in found.get("objects", []):
+        x, y = point(item["pos"])
+        boxes[item["name"]] = [x, y, round(float(item["width"]) * 72, 1), round(float(item["height"]) * 72, 1)]
+    paths: dict[str, list[float]] = {}
+    for edge in found.get("edges", []):
+        parts = edge["pos"].split()
+        tip = point(parts[0][2:]) if parts[0].startswith("e,") else None
+        spline = [coordinate for part in parts if not part.startswith(("e,", "s,")) for coordinate in point(part)]
+        paths[edge["id"]] = spline + (tip or [])
+    edges = []
+    for node in program.nodes:
+        if node.inputs:
+            edges += [paths[f"e{node.index}_{k}"] for k in range(len(node.inputs))] + [paths[f"e{node.index}_o"]]
+    return {"engine": "graphviz", "rankdir": rankdir, "width": round(float(found["bb"].split(",")[2]), 1),
+            "height": round(height, 1), "values": [boxes[f"v{node.index}"] for node in program.nodes],
+            "ops": [boxes[f"op{node.index}"] if node.inputs else None for node in program.nodes], "edges": edges}
+
+
+def page_work(program: Program) -> int:
+    """An upper bound of dot's work on the page's layout: its nodes plus the virtual nodes of
+    long edges, counted with the ranks of `_ranks` or of `layout_work`, whichever makes fewer
+    (dot ranks to minimise the total length of the edges, so it makes no more than either)."""
+    value_rank, op_rank = _ranks(program)
+    work = len(program.nodes)
+    for node in program.nodes:
+        if node.inputs:
+            work += 1 + sum(op_rank[node.index] - value_rank[x.index] - 1 for x in node.inputs)
+    return min(work, layout_work(program))
+
+
+def _ranks(program: Program) -> tuple[list[int], list[int]]:
+    """Each value's rank and each op's (-1 for none): computed values as late as their first use
+    allows (a value sits just before the op that first needs it, so a term of a long sum is drawn
+    beside its use, not at the far left), ops just before their value, the output and every value
+    no op uses at the rank of their longest path from the inputs."""
+    n = len(program.nodes)
+    value_rank, op_rank = [0] * n, [-1] * n
+    for node in program.nodes:                          # longest paths first: the last rank
+        if node.inputs:
+            op_rank[node.index] = max(value_rank[x.index] for x in node.inputs) + 1
+            value_rank[node.index] = op_rank[node.index] + 1
+    first_use = [-1] * n
+    for node in reversed(program.nodes):
+        i = node.index
+        if first_use[i] >= 0 and node is not program.output:
+            value_rank[i] = first_use[i] - 1
+        if node.inputs:
+            op_rank[i] = value_rank[i] - 1
+            for x in node.inputs:
+                if first_use[x.index] < 0 or op_rank[i] < first_use[x.index]:
+                    first_use[x.index] = op_rank[i]
+    return value_rank, op_rank
+
+
+def _isotonic(targets: list[float]) -> list[float]:
+    """The nondecreasing sequence nearest to `targets` (least squares): pool adjacent violators."""
+    sums: list[float] = []
+    counts: list[int] = []
+    for target in targets:
+        sums.append(target)
+        counts.append(1)
+        while len(sums) > 1 and sums[-2] * counts[-1] > sums[-1] * counts[-2]:
+            total, count = sums.pop(), counts.pop()
+            sums[-1] += total
+            counts[-1] += count
+    fitted: list[float] = []
+    for total, count in zip(sums, counts):
+        fitted += [total / count] * count
+    return fitted
+
+
+def layered_layout(program: Program, values: list, op_boxes: list, rankdir: str = "LR") -> dict:
+    """A layered drawing in a fixed number of linear passes: ranks (`_ranks`), then an order in
+    each rank (a depth-first order from the output, then LAYOUT_PASSES barycentre sweeps each way),
+    then positions across the ranks (LAYOUT_PASSES sweeps, each rank placed nearest the mean of its
+    neighbours' positions without overlaps: pool adjacent violators), then the ranks' positions
+    along.  Long edges are not routed around nodes: the page draws them as light curves."""
+    n = len(program.nodes)
+    value_rank, op_rank = _ranks(program)
+    # Graph nodes: value i is i, op i is n + i.
+    along = 0 if rankdir == "LR" else 1                 # the index, in a box, of its size along the ranks
+    size = [box[along] for box in values] + [box[along] if box else 0.0 for box in op_boxes]
+    across = [box[1 - along] for box in values] + [box[1 - along] if box else 0.0 for box in op_boxes]
+    rank = value_rank + op_rank
+    preds: list[list[int]] = [[] for _ in range(2 * n)]
+    succs: list[list[int]] = [[] for _ in range(2 * n)]
+    for node in program.nodes:
+        if node.inputs:
+            i = node.index
+            for x in node.inputs:
+                preds[n + i].append(x.index)
+                succs[x.index].append(n + i)
+            preds[i].append(n + i)
+            succs[n + i].append(i)
+    present = [g for g in range(2 * n) if rank[g] >= 0]
+    # The first order: depth first from the output, operands in order (a tree comes out planar).
+    seen = [-1] * (2 * n)
+    count = 0
+    stack = [program.output.index]
+    while stack:
+        g = stack.pop()
+        if seen[g] >= 0:
+            continue
+        seen[g] = count
+        count += 1
+        stack.extend(reversed([p for p in preds[g] if seen[p] < 0]))
+    for g in present:
+        if seen[g] < 0:
+            seen[g] = count + g
+    ranks: list[list[int]] = [[] for _ in range(max(rank) + 1)]
+    for g in sorted(present, key=lambda g: seen[g]):
+        ranks[rank[g]].append(g)
+    position = [0.0] * (2 * n)
+
+    def stack_rank(members: list[int]) -> None:
+        offset = 0.0
+        for g in members:
+            position[g] = offset + across[g] / 2
+            offset += across[g] + NODE_GAP
+        middle = (offset - NODE_GAP) / 2
+        for g in members:
+            position[g] -= middle
+
+    for members in ranks:
+        stack_rank(members)
+
+    def mean_of(g: int, neighbours: list[list[int]]) -> float:
+        found = neighbours[g]
+        return sum(position[h] for h in found) / len(found) if found else position[g]
+
+    order = list(range(len(ranks)))
+    for _ in range(LAYOUT_PASSES):
+        for sweep, neighbours in ((order[1:], preds), (order[-2::-1], succs)):
+            for r in sweep:
+                ranks[r].sort(key=lambda g: mean_of(g, neighbours))
+                stack_rank(ranks[r])
+
+    def place(members: list[int], wanted: list[float]) -> None:
+        offsets, offset = [], 0.0
+        for k, g in enumerate(members):
+            if k:
+                offset += (across[members[k - 1]] + across[g]) / 2 + NODE_GAP
+            offsets.append(offset)
+        fitted = _isotonic([w - o for w, o in zip(wanted, offsets)])
+        for g, z, o in zip(members, fitted, offsets):
+            position[g] = z + o
+
+    for _ in range(LAYOUT_PASSES):
+        for sweep, neighbours in ((order[1:], preds), (order[-2::-1], succs)):
+            for r in sweep:
+                place(ranks[r], [mean_of(g, neighbours) for g in ranks[r]])
+    for r in order:
+        place(ranks[r], [(mean_of(g, preds) + mean_of(g, succs)) / 2 for g in ranks[r]])
+    # Along the ranks: each as wide as its widest member.
+    starts, offset = [], 0.0
+    for members in ranks:
+        width = max((size[g] for g in members), default=0.0)
+        starts.append(offset + width / 2)
+        offset += width + RANK_GAP
+    low = min((position[g] - across[g] / 2 for g in present), default=0.0)
+    high = max((position[g] + across[g] / 2 for g in present), default=0.0)
+    margin = 8.0
+
+    def box(g: int) -> list[float]:
+        a = round(starts[rank[g]] + margin, 1)
+        c = round(position[g] - low + margin, 1)
+        width, height = (size[g], across[g]) if along == 0 else (across[g], size[g])
+        return [a, c, width, height] if along == 0 else [c, a, width, height]
+
+    extent = [round(offset - RANK_GAP + 2 * margin, 1), round(high - low + 2 * margin, 1)]
+    return {"engine": "layered", "rankdir": rankdir, "width": extent[along], "height": extent[1 - along],
+            "values": [box(i) for i in range(n)], "ops": [box(n + i) if op_boxes[i] else None for i in range(n)]}

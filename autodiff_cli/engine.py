@@ -24,15 +24,17 @@ from .ops import Op
 class Value:
     """A scalar in a computation graph, with its gradient."""
 
-    __slots__ = ("data", "grad", "inputs", "op", "label", "start", "end", "index")
+    __slots__ = ("data", "grad", "inputs", "op", "label", "start", "end", "index", "closure")
 
-    def __init__(self, data: float | None = None, inputs: tuple[Value, ...] = (), op: Op = ops.INPUT,
-                 label: str | None = None, start: int = -1, end: int = -1):
+    def __init__(self, data: float | None = None, inputs: tuple[Value, ...] = (), op: Op | str = ops.INPUT,
+                 label: str | None = "", start: int = -1, end: int = -1):
+        if isinstance(op, str):             # the lecture's Value(data, (x,), 'sigmoid'): its `_backward` is set by hand
+            op = ops.PythonOp(op, len(inputs)) if inputs else ops.INPUT
         self.data = data
         self.grad = 0.0
-        self.inputs = inputs
+        self.inputs = tuple(inputs)
         self.op = op
-        self.label = label
+        self.label = label                  # '' as the lecture's, None for a node the parser leaves unnamed
         self.start = start      # span in the program text; -1 for nodes built in Python
         self.end = end
         self.index = -1         # position in a program's topological order
@@ -44,19 +46,37 @@ class Value:
     # Building graphs from Python, as in the lecture: a = Value(2.0, label="a"); L = a * b.
     # The operators and methods (a.tanh()) are installed from the op table below.
     def _apply(self, op: Op, *operands: Value | float) -> Value:
-        nodes = tuple(x if isinstance(x, Value) else Value(float(x), op=ops.CONST) for x in operands)
+        nodes = tuple(x if isinstance(x, Value) else Value(float(x), op=ops.CONST, label=None) for x in operands)
         out = Value(None, nodes, op)
         forward([out])
         return out
 
-    def backward(self) -> None:
+    def backward(self, accumulate: bool = False) -> None:
         """Fill in d self / d node for every node that feeds this one.
 
         Idempotent: gradients are reset to zero first, so calling it twice gives
-        the same gradients (unlike the lecture's version, which accumulates onto
-        whatever gradients the nodes hold, hand-set ones included).
+        the same gradients.  With `accumulate`, micrograd's own `backward`: no reset,
+        `self.grad = 1`, then every node's `_backward()` adds onto the gradients the
+        nodes hold (a training loop that forgets `p.grad = 0.0` compounds them).
         """
-        backward(topological_order(self))
+        order = topological_order(self)
+        if not accumulate:
+            backward(order)
+            return
+        self.grad = 1.0
+        for node in reversed(order):
+            node._backward()
+
+    @property
+    def _backward(self):
+        """The lecture's closure: this node's own step of the chain rule (the one set by hand, for
+        a node made as `Value(t, (x,), 'sigmoid')`)."""
+        step = getattr(self, "closure", None)
+        return step if step is not None else self._chain_rule_step
+
+    @_backward.setter
+    def _backward(self, step) -> None:
+        self.closure = step
 
     # The lecture's own names for a node's parts, so its notebook cells run unchanged on this Value.
     # The package itself never uses them: it walks the ordered `inputs` and reads `op`.
@@ -77,7 +97,7 @@ class Value:
             return f"**{int(exponent) if exponent.is_integer() else exponent}"
         return self.op.symbol
 
-    def _backward(self) -> None:
+    def _chain_rule_step(self) -> None:
         """The lecture's closure: this node's own step of the chain rule and nothing else.  Each
         operand's `grad` gets this node's `grad` times its local derivative (from the op table)
         added with +=, so `a + a` gives `a` two shares, and calling it again adds again, exactly as
@@ -88,6 +108,8 @@ class Value:
         """
         if not self.inputs:
             return
+        if self.op.derivative is None:
+            raise NumericError(self, _NO_STEP)
         try:
             local = local_derivatives(self)
         except (ArithmeticError, ValueError) as exc:
@@ -169,7 +191,7 @@ def forward(order: Iterable[Value]) -> None:
     try:
         for node in nodes:
             inputs = node.inputs
-            if not inputs:
+            if not inputs or node.op.forward is None:      # a leaf, or an op made in Python: its data as given
                 continue
             if len(inputs) == 1:
                 node.data = node.op.forward(inputs[0].data)
@@ -209,19 +231,33 @@ def backward(order: Sequence[Value]) -> None:
             inputs = node.inputs
             if not inputs:
                 continue
+            derivative = node.op.derivative
+            if derivative is None:              # an op made in Python: its own closure, set by hand
+                _closure_step(node)
+                continue
             g = node.grad
             if len(inputs) == 1:
                 x = inputs[0]
-                x.grad += g * node.op.derivative(x.data, node.data)
+                x.grad += g * derivative(x.data, node.data)
             else:
                 x, y = inputs
-                dx, dy = node.op.derivative(x.data, y.data, node.data)
+                dx, dy = derivative(x.data, y.data, node.data)
                 x.grad += g * dx
                 y.grad += g * dy
     except (ArithmeticError, ValueError) as exc:
         raise NumericError(node, _reason(exc, ops.GRADIENT_TOO_LARGE)) from None
     if not math.isfinite(sum(map(_GRAD, order))):
         _mark_undefined(order)
+
+
+_NO_STEP = "made in Python with no _backward: set its _backward, as the lecture does, or register the op"
+
+
+def _closure_step(node: Value) -> None:
+    step = getattr(node, "closure", None)
+    if step is None:
+        raise NumericError(node, _NO_STEP)
+    step()
 
 
 def _mark_undefined(order: Sequence[Value]) -> None:
@@ -280,6 +316,8 @@ def local_derivatives(node: Value) -> tuple[float | None, ...]:
     """d node / d input for each of the node's inputs, at the current data; None where it does not exist."""
     if not node.inputs:
         return ()
+    if isinstance(node.op, ops.PythonOp):
+        raise node.op.unknown()
     local = node.op.derivative(*(x.data for x in node.inputs), node.data)
     if len(node.inputs) == 1:
         local = (local,)

@@ -112,7 +112,8 @@ def legend_lines(program: Program) -> list[str]:
 
 
 def chain_rule_lines(program: Program, precision: int = 6, accumulate: bool = True) -> Iterator[str]:
-    """dL/dL = 1, then a line per edge of the backward pass (and the sums of shared nodes).  With
+    """dL/dL = 1, then a line per edge of the backward pass, numbered as `graph --upto K` counts
+    them, its local derivative written ∂parent/∂node (and the sums of shared nodes).  With
     `accumulate` False, the lecture's overwrite bug: every edge assigns, nothing adds up."""
     names = symbols(program)
     out = names[program.output.index]
@@ -125,6 +126,7 @@ def chain_rule_lines(program: Program, precision: int = 6, accumulate: bool = Tr
 
     yield f"{d(program.output)} = 1"
     contributions: dict[int, list[float | None]] = {}
+    number = 0
     for item in backward_steps(program, names):
         if isinstance(item, Value):
             if not accumulate:
@@ -134,13 +136,14 @@ def chain_rule_lines(program: Program, precision: int = 6, accumulate: bool = Tr
             yield f"{d(item)} = {terms} = {num(item.grad)}   (gradients add up)"
             continue
         step = item
-        chain = f"{d(step.parent)} * d{names[step.parent.index]}/d{names[step.node.index]}"
+        number += 1
+        chain = f"{d(step.parent)} * ∂{names[step.parent.index]}/∂{names[step.node.index]}"
         local = num(step.local)
         middle = f"{num(step.upstream)} * {local}"
         if step.local_text != local:
             middle = f"{num(step.upstream)} * {step.shown_rule} = {middle}"
         assign = "+=" if step.shared and accumulate else "="
-        line = f"{d(step.node)} {assign} {chain} = {middle} = {num(step.contribution)}"
+        line = f"[{number}] {d(step.node)} {assign} {chain} = {middle} = {num(step.contribution)}"
         if step.lesson:
             line += f"   # {step.lesson}"
         if step.shared:
@@ -149,7 +152,8 @@ def chain_rule_lines(program: Program, precision: int = 6, accumulate: bool = Tr
 
 
 def write_explanation(program: Program, out: TextIO, limit: int | None = None, cut_hint: str = "",
-                      precision: int = 6, lines: Iterable[str] | None = None, heading: str | None = None) -> None:
+                      precision: int = 6, lines: Iterable[str] | None = None, heading: str | None = None,
+                      right: dict[str, float | None] | None = None) -> None:
     """The legend of short names, then the chain-rule lines (`chain_rule_lines`, unless `lines`
     says otherwise), at most `limit` of each (then how many more, and `cut_hint`), then a summary
     line with the inputs' gradients; `heading` first, as a comment."""
@@ -173,6 +177,9 @@ def write_explanation(program: Program, out: TextIO, limit: int | None = None, c
     grads = ", ".join(f"{name} = {significant(g, precision)}" for name, g in list(program.grad.items())[:20])
     more = " …" if len(program.inputs) > 20 else ""
     out.write(f"{total} lines; the inputs' gradients: {grads}{more}\n")
+    if right is not None:
+        fixed = ", ".join(f"{name} = {significant(g, precision)}" for name, g in list(right.items())[:20])
+        out.write(f"the right gradients, without the bug: {fixed}{more}\n")
 
 
 def explanation_document(program: Program) -> dict:
@@ -189,17 +196,19 @@ class ExplainReport(Report):
     """explain's report: the chain-rule lines as text, or the steps as JSON."""
 
     def __init__(self, program: Program, *, limit: int | None = None, precision: int = 6, cut_hint: str = "",
-                 lines: list[str] | None = None, heading: str | None = None):
+                 lines: list[str] | None = None, heading: str | None = None,
+                 right: dict[str, float | None] | None = None):
         self.program = program
         self.limit = limit
         self.precision = precision
         self.cut_hint = cut_hint
         self.lines = lines
         self.heading = heading
+        self.right = right
 
     def write_text(self, out: TextIO, style: Style) -> None:
         write_explanation(self.program, out, limit=self.limit, cut_hint=self.cut_hint, precision=self.precision,
-                          lines=self.lines, heading=self.heading)
+                          lines=self.lines, heading=self.heading, right=self.right)
 
     def document(self) -> dict:
         return explanation_document(self.program)

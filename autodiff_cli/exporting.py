@@ -213,8 +213,9 @@ def _python_names(names: list[str]) -> dict[str, str]:
         candidate = unicodedata.normalize("NFKC", name)
         if not candidate.isidentifier():
             candidate = "v_" + re.sub(r"\W", "_", candidate)
-        while (keyword.iskeyword(candidate) or candidate in RESERVED or candidate.startswith(HELPER)
-               or candidate in used):
+        if candidate.startswith(HELPER):        # the helpers' prefix is the export's own: a name moves out of it
+            candidate = "v" + candidate
+        while keyword.iskeyword(candidate) or candidate in RESERVED or candidate in used:
             candidate += "_"
         result[name] = candidate
         used.add(candidate)

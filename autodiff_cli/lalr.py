@@ -42,6 +42,18 @@ class NoFastParse(Exception):
     """The text is not a valid program (or uses what this loop does not handle): use Lark."""
 
 
+class FastSyntaxError(NoFastParse):
+    """Where and why the text is not a valid program, as Lark's parser would say it: the token it
+    cannot place (`token`, None for a character no terminal matches), its position, and the
+    terminals the parser expected there."""
+
+    def __init__(self, pos: int, token: Token | None, expected: set[str]):
+        super().__init__(pos)
+        self.pos_in_stream = pos
+        self.token = token
+        self.expected = expected
+
+
 class FastParser:
     """The parse of valid programs, from a Lark standalone parser's own tables and rules."""
 
@@ -113,8 +125,9 @@ class FastParser:
         while True:
             match = scan(text, position)            # anchored: a bad character costs no search
             if match is None:
-                if self.rest.match(text, position).end() != length:
-                    raise NoFastParse()             # a character no terminal matches
+                end = self.rest.match(text, position).end()
+                if end != length:                   # a character no terminal matches
+                    raise FastSyntaxError(end, None, self._expected(states[state]))
                 kind, token = "$END", None
             else:
                 position = match.end()
@@ -128,7 +141,7 @@ class FastParser:
                 try:
                     action, argument = states[state][kind]
                 except KeyError:
-                    raise NoFastParse() from None
+                    raise self._error(text, match, kind, states[state]) from None
                 if action is SHIFT:
                     state = argument
                     state_stack.append(state)
@@ -165,6 +178,20 @@ class FastParser:
                 values.append(result)
             if match is None:
                 raise NoFastParse()
+
+    @staticmethod
+    def _expected(actions: dict) -> set[str]:
+        return {kind for kind in actions if kind.isupper() or kind.startswith(("_", "$"))}
+
+    def _error(self, text: str, match, kind: str, actions: dict) -> FastSyntaxError:
+        """The token that cannot be placed, as Lark's error names it."""
+        if match is None:
+            token = Token("")
+            token.type, token.start_pos, token.end_pos = "$END", len(text), len(text)
+        else:
+            token = Token(match[kind])
+            token.type, token.start_pos, token.end_pos = kind, match.end() - len(token), match.end()
+        return FastSyntaxError(token.start_pos, token, self._expected(actions))
 
     @staticmethod
     def _children(values: list, state_stack: list, size: int, details: tuple) -> list:

@@ -5,7 +5,8 @@
   gives a.grad 1 instead of 2.
 - `no-zero`: the backward pass run a second time without zeroing the gradients first, as calling
   the lecture's `L.backward()` twice does: the output's gradient is set to 1 again and every
-  contribution is added onto what the first pass left.
+  contribution is added onto what the first pass left, and it compounds: a node's second pass
+  passes on its first and its second gradient together (L = (a*b + c)*f: a gets 24, not 2 × 6).
 
 The gradients these give are wrong on purpose; every report of them says so.
 """
@@ -21,7 +22,7 @@ from .program import Program
 
 BUGS = {
     "overwrite": "gradients assigned (self.grad = ...) instead of accumulated (+=)",
-    "no-zero": "backward run a second time without zeroing the gradients",
+    "no-zero": "backward run a second time without zeroing the gradients (they compound)",
 }
 
 

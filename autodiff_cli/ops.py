@@ -96,6 +96,25 @@ class Condition:
         """The condition at the operands `xs` (x, then y) and the output `o`, evaluated by walking it."""
         return bool(_evaluate(self, {**dict(zip("xy", xs)), "o": o}, None))
 
+    def could_hold(self, known: dict[str, float]) -> bool:
+        """Whether the condition can hold for some values of the variables `known` leaves open (a
+        comparison or `integer` of an unknown may go either way): False only where it cannot."""
+        def combine(c: Condition, args: list):
+            if c.kind == "var":
+                return known.get(c.parts[0])        # None: not known
+            if c.kind == "num":
+                return c.parts[0]
+            if c.kind == "integer":
+                return None if args[0] is None else float(args[0]).is_integer()
+            if c.kind.startswith("cmp:"):
+                return None if None in args else _COMPARE[c.kind[4:]](*args)
+            if c.kind == "not":
+                return None if args[0] is None else not args[0]
+            if c.kind == "and":
+                return False if False in args else None if None in args else True
+            return True if True in args else None if None in args else False
+        return _fold_condition(self, combine) is not False
+
     def mask(self, np, *xs, o=None):
         """Where the condition holds, elementwise over NumPy arrays (operands, and the output)."""
         return _evaluate(self, {**dict(zip("xy", xs)), "o": o}, np)
@@ -285,6 +304,23 @@ class Op:
         here = self.piece(math, *xs)
         return any(self.piece(math, *(math.nextafter(x, direction) if i == k else v for i, v in enumerate(xs)))
                    != here for k, x in enumerate(xs) for direction in (-math.inf, math.inf))
+
+
+class PythonOp(Op):
+    """An op made in Python the lecture's way, `Value(t, (x,), 'sigmoid')` with an `out._backward`
+    closure: the engine runs its closure; the op table knows nothing of it, so what needs its rules
+    (explain, diff, sweeps, the page) refuses it, naming it."""
+
+    __slots__ = ()
+
+    def __init__(self, symbol: str, arity: int):
+        super().__init__(name=symbol, symbol=symbol, arity=arity)
+
+    def unknown(self) -> AutodiffError:
+        """The error of a command that needs this op's rule."""
+        return AutodiffError(f"{self.symbol} was made in Python with its own _backward: explain, diff, sweeps and "
+                             "the page need its derivative as a rule",
+                             hint="add it to the op table with autodiff_cli.register (see ops.py's guide)")
 
 
 _RULE_NAME = re.compile(r"\b[xyo]\b")

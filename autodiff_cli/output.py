@@ -50,7 +50,13 @@ def is_stdout(path: str | None) -> bool:
 
 
 def _target(path: str) -> str:
-    """The path a write replaces: a symbolic link's target (followed to the end)."""
+    """The path a write replaces: a symbolic link's target (followed to the end).  A loop of links
+    is an error, as a shell's `>` says (ELOOP)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise WriteError(f"cannot write {clip(path, PATH_WIDTH)}: {_reason(exc)}") from None
     return os.path.realpath(path)
 
 
@@ -68,7 +74,7 @@ def check_writable(path: str | None) -> None:
     if is_stdout(path):
         return
     target = _target(path)
-    if os.path.isdir(target):
+    if os.path.isdir(target) or path.endswith(os.sep):
         raise WriteError(f"cannot write {clip(path, PATH_WIDTH)}: it is a directory")
     if _special(target):
         if not os.access(target, os.W_OK):
@@ -76,10 +82,19 @@ def check_writable(path: str | None) -> None:
         return
     directory = os.path.dirname(target) or "."
     if not os.path.isdir(directory):
-        parent = os.path.dirname(path) or "."
-        raise WriteError(f"cannot write {clip(path, PATH_WIDTH)}: no such directory {clip(parent, PATH_WIDTH)}")
+        link = f" (the link points into it: {clip(target, PATH_WIDTH)})" if os.path.islink(path) else ""
+        raise WriteError(f"cannot write {clip(path, PATH_WIDTH)}: no such directory "
+                         f"{clip(_nearest_missing(directory), PATH_WIDTH)}{link}")
     if not os.access(directory, os.W_OK | os.X_OK):
         raise WriteError(f"cannot write {clip(path, PATH_WIDTH)}: the directory is not writable")
+
+
+def _nearest_missing(directory: str) -> str:
+    """The first directory on the way to `directory` that does not exist."""
+    missing = directory
+    while os.path.dirname(missing) != missing and not os.path.isdir(os.path.dirname(missing)):
+        missing = os.path.dirname(missing)
+    return missing
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from typing import Iterator, Mapping
 from . import _generated_parser as lark_standalone
 from . import ops
 from .engine import Value
-from .lalr import FastParser, NoFastParse
+from .lalr import FastParser, FastSyntaxError, NoFastParse
 from .errors import AutodiffError, DomainError, SourceError, clip, line_and_column
 from .program import Program
 
@@ -206,7 +206,9 @@ class GraphBuilder:
         return node.op is ops.CONST and node.start == start and self.text[start] in "0123456789."
 
     def _is_signed_literal(self, node: Value, start: int, end: int) -> bool:
-        return node.op is ops.CONST and node.label is None and node.start == start and node.end == end
+        """A number as written, with its sign (`-3`), not a constant's name (`pi`) or an expression."""
+        return (node.op is ops.CONST and node.label is None and node.start == start and node.end == end
+                and self.text[start] in "0123456789.+-")
 
     def _check_new_name(self, name) -> None:
         if name in self.assigned:
@@ -401,6 +403,8 @@ def _fast_parse(joined: str, text: str, builder: GraphBuilder) -> object:
     builder.reset(text)
     try:
         return _FAST[0].parse(joined, builder, _Inlined)
+    except FastSyntaxError as exc:          # the fast loop's own account of the error: no second parse
+        raise syntax_error(text, exc, _parser(None)[0].terminals) from None
     except NoFastParse:
         return NoFastParse
 

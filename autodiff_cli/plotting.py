@@ -99,8 +99,10 @@ def widened(axis: Axis, at: float | None) -> tuple[Axis, list[str]]:
 
 
 def output_label(program: Program) -> str:
-    """How the plot calls the output: its name, or f."""
-    return program.output_name or "f"
+    """How the plot calls the output: as diff and explain call it (its name, else `out`)."""
+    from .naming import output_symbol
+
+    return output_symbol(program)
 
 
 def curves(program: Program, axis: Axis, order: int = 1, tangent_at: float | None = None) -> Curves:

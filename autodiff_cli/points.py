@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, Collection, Iterable, Iterator, Sequence
 
 from .errors import AutodiffError, clip
-from .sources import numbered_lines
+from .sources import MAX_LINE_BYTES, numbered_lines
 
 DEFAULT_COUNT = 101
 MAX_CHUNK = 65536               # points a chunk holds at most
@@ -249,6 +249,7 @@ class FilePoints(Points):
 
     def _csv_rows(self, block: list[tuple[int, str]]) -> list[tuple[int, list[str]]]:
         found = []
+        csv.field_size_limit(MAX_LINE_BYTES)        # a line's own ceiling, not the csv module's 128 KB
         for number, line in block:
             try:
                 found.append((number, next(csv.reader([line]), [])))
@@ -268,8 +269,8 @@ class FilePoints(Points):
         return list(np.array(rows, dtype=float).reshape(len(rows), len(self.names)).T)
 
     def _json_point(self, number: int, line: str) -> dict:
-        """The row's values by name: a flat object, or the tool's own row (its `inputs`, and
-        its other keys as columns of their own)."""
+        """The row's values by name: a flat object, or the tool's own row (its `inputs`; the
+        value, gradients and error it also holds are results, not points)."""
         try:
             row = json.loads(line, object_pairs_hook=lambda pairs: _unique(pairs, self.source, number))
         except ValueError as exc:
@@ -278,6 +279,8 @@ class FilePoints(Points):
             raise AutodiffError(f"{self.source} line {number}: not JSON: {clip(str(exc))}") from None
         if not isinstance(row, dict):
             raise AutodiffError(f"{self.source} line {number}: expected an object such as {{\"x\": 1.5}}")
+        if isinstance(row.get("inputs"), dict) and set(row) <= TOOL_ROW_KEYS:
+            return row["inputs"]
         if isinstance(row.get("inputs"), dict):
             return {**row["inputs"], **{key: value for key, value in row.items() if key != "inputs"}}
         return row
@@ -289,10 +292,16 @@ class FilePoints(Points):
                 raise ValueError
             result = float(value)
         except (TypeError, ValueError, OverflowError):
-            raise AutodiffError(f"{self.source} line {number}: {clip(written(value))} is not a number") from None
+            separated = isinstance(value, str) and any(s in value for s in ";\t|")
+            raise AutodiffError(f"{self.source} line {number}: {clip(written(value))} is not a number",
+                                hint="the values seem to be separated by ';', a tab or '|': CSV here is "
+                                     "comma-separated" if separated else "") from None
         if not math.isfinite(result):
             raise AutodiffError(f"{self.source} line {number}: {clip(written(value))} is not a finite number")
         return result
+
+
+TOOL_ROW_KEYS = {"inputs", "value", "grad", "error"}       # a JSON Lines row the tool writes
 
 
 class _DuplicateKey(AutodiffError, ValueError):

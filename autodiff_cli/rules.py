@@ -52,6 +52,8 @@ def register(op: ops.Op, *, operator: bool = False) -> None:
 
 def rule_program(op: ops.Op, i: int) -> Program:
     """The op's rule for input i, parsed (once: when registered, or for a built-in row at first use)."""
+    if isinstance(op, ops.PythonOp):
+        raise op.unknown()
     if len(op.rule_programs) != op.arity:
         op.rule_programs = tuple(_parsed_rule(op, text) for text in op.rule)
     return op.rule_programs[i]

@@ -5,13 +5,14 @@ A positive learning rate walks uphill (the output grows), as in the lecture;
 """
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
-from typing import Callable, Collection, TextIO
+from typing import Callable, Collection, Sequence, TextIO
 
 from .errors import AutodiffError
 from .program import Program
 from .reports import Report, Style
-from .numbers import format_number
+from .numbers import format_column, format_number
 
 
 class StepLeftDomainError(AutodiffError):
@@ -33,7 +34,7 @@ class StepResult:
     start_grad: dict[str, float]
     end: dict[str, float]
     end_grad: dict[str, float]
-    trajectory: list[float]         # trajectory[0] is the output before the first step
+    trajectory: Sequence[float]     # trajectory[0] is the output before the first step (8 bytes a step)
     frozen: frozenset[str]
 
 
@@ -52,7 +53,7 @@ def gradient_steps(program: Program, lr: float, steps: int = 1, *, minimize: boo
     program.run()
     start = program.point()
     start_grad = program.grad
-    trajectory = [program.value]
+    trajectory = array("d", [program.value])
     for step in range(1, steps + 1):
         good = program.point()
         for node in moving:
@@ -82,11 +83,14 @@ def write_step_report(program: Program, result: StepResult, out: TextIO, *, prec
     if steps > 1:
         stride = 1 if max_rows is None else max(1, -(-steps // (max_rows - 1)))     # ceiling division
         shown = sorted(set(range(0, steps + 1, stride)) | {steps})
-        write_grid(out, ("step", "output"), [(str(i), fmt(result.trajectory[i])) for i in shown],
+        outputs = format_column([result.trajectory[i] for i in shown], precision)
+        write_grid(out, ("step", "output"), [(str(i), text) for i, text in zip(shown, outputs)],
                    numeric={"step", "output"}, rich=rich, title="the output after each step")
-    rows = [(name, fmt(result.start[name]), fmt(result.start_grad[name]), fmt(result.end[name]),
-             fmt(result.end_grad[name]), "frozen" if name in result.frozen else "")
-            for name in result.start]
+    names = list(result.start)
+    columns = [format_column([source[name] for name in names], precision)
+               for source in (result.start, result.start_grad, result.end, result.end_grad)]
+    rows = [(name, *(column[i] for column in columns), "frozen" if name in result.frozen else "")
+            for i, name in enumerate(names)]
     numeric = {"old", "grad at old", "new", "grad at new"}
     write_grid(out, ("input", "old", "grad at old", "new", "grad at new", ""), rows, numeric=numeric, rich=rich,
                title="the inputs, and the gradient before and after")
@@ -101,7 +105,7 @@ def step_document(program: Program, result: StepResult) -> dict:
     inputs = {name: {"start": result.start[name], "grad": result.start_grad[name], "end": result.end[name],
                      "end_grad": result.end_grad[name], "frozen": name in result.frozen} for name in result.start}
     return {"output": program.label(program.output), "value": result.trajectory[-1],
-            "trajectory": result.trajectory, "inputs": inputs}
+            "trajectory": result.trajectory.tolist(), "inputs": inputs}
 
 
 def set_arguments(point: dict[str, float]) -> str:

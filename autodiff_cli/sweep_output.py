@@ -18,7 +18,7 @@ from typing import BinaryIO, Iterable, TextIO
 from .output import scratch_directory
 from .program import Program
 from .reports import Report, Style
-from .numbers import format_number
+from .numbers import format_column
 from .tables import write_grid
 from .sweeping import Chunk
 from .naming import free_name
@@ -180,21 +180,21 @@ def write_sweep_table(program: Program, chunks: Iterable[Chunk], out: TextIO, *,
     """The first `limit` points as a table (every one with no limit), then how many were left out;
     the sweep still runs to the end, to count its failures.  Returns how many points failed."""
     columns = Columns(program)
-    rows: list = []
-    styles: list = []
+    raw: list = []                      # per shown point: its numbers (None where it failed) and its error
     total = failed = 0
     for chunk in chunks:
         failed += len(chunk.errors)
         for i in range(len(chunk)):
-            if limit is not None and len(rows) >= limit:
+            if limit is not None and len(raw) >= limit:
                 break
             numbers = [chunk.value[i], *(g[i] for g in chunk.grad.values())]
-            cells = ["" if i in chunk.errors else format_number(None if math.isnan(x) else float(x), precision)
-                     for x in numbers]
-            inputs = [format_number(float(c[i]), precision) for c in chunk.inputs.values()]
-            rows.append((*inputs, *cells, chunk.errors.get(i, "")))
-            styles.append("red" if i in chunk.errors else None)
+            results = [None if i in chunk.errors or math.isnan(x) else float(x) for x in numbers]
+            raw.append(([float(c[i]) for c in chunk.inputs.values()] + results, chunk.errors.get(i, "")))
         total += len(chunk)
+    cells = [format_column([row[0][j] for row in raw], precision) for j in range(len(columns.all) - 1)]
+    rows: list = [(*(cells[j][k] if raw[k][0][j] is not None or raw[k][1] == "" else "" for j in range(len(cells))),
+                   raw[k][1]) for k in range(len(raw))]
+    styles: list = ["red" if error else None for _, error in raw]
     if len(rows) < total:
         rows.append(f"… {total - len(rows)} more points" + (f" ({cut_hint})" if cut_hint else ""))
         styles.append(None)

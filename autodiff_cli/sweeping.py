@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Mapping
 
 from .arrays import ArrayProgram, column
-from .errors import MissingInputsError
+from .errors import AutodiffError, MissingInputsError
 from .points import Points
 from .program import Program
 
@@ -57,6 +57,8 @@ def sweep(program: Program, points: Points, *, strict: bool = False,
         if on_progress is not None:
             on_progress(start)
         yield chunk
+    if not start:
+        raise AutodiffError(f"{getattr(points, 'source', 'the sweep')}: no points to run at (a header alone?)")
 
 
 def run_chunk(program: Program, columns: Mapping[str, object], start: int = 0, strict: bool = False,

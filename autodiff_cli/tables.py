@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Callable, Collection, Iterable, Iterator, Sequence, TextIO
 
 from .engine import Value
-from .numbers import format_number, json_number
+from .numbers import format_column, format_number, json_number
 from .program import Program
 from .reports import Report, Style
 
@@ -22,12 +22,17 @@ NUMERIC = {"id", "data", "grad"}
 RICH_ROW_LIMIT = 1000   # Rich takes about 1 ms a row; past this, plain text
 
 
-def table_rows(program: Program, nodes: Iterable[Value], precision: int = 4) -> Iterator[tuple[str, ...]]:
-    """One tuple of display strings per node, in the order of COLUMNS."""
+def table_rows(program: Program, nodes: Sequence[Value], precision: int = 4,
+               right: Sequence[float | None] | None = None) -> Iterator[tuple[str, ...]]:
+    """One tuple of display strings per node, in the order of COLUMNS (and the right gradient, after
+    a lecture bug's); each column's numbers in one notation."""
     label = program.label
-    for node in nodes:
-        yield (str(node.index), label(node), node.op.symbol, ", ".join(label(x) for x in node.inputs),
-               format_number(node.data, precision), format_number(node.grad, precision))
+    data = format_column([node.data for node in nodes], precision)
+    grad = format_column([node.grad for node in nodes], precision)
+    fixed = format_column([right[node.index] for node in nodes], precision) if right is not None else None
+    for i, node in enumerate(nodes):
+        row = (str(node.index), label(node), node.op.symbol, ", ".join(label(x) for x in node.inputs), data[i], grad[i])
+        yield row if fixed is None else (*row, fixed[i])
 
 
 def select_rows(program: Program, limit: int | None) -> tuple[list[Value], int]:
@@ -40,20 +45,22 @@ def select_rows(program: Program, limit: int | None) -> tuple[list[Value], int]:
 
 
 def write_table(program: Program, out: TextIO, *, precision: int = 4, limit: int | None = 200,
-                rich: bool = False, cut_hint: str = "") -> None:
+                rich: bool = False, cut_hint: str = "", right: Sequence[float | None] | None = None) -> None:
     """The node table: Rich when `rich` (a terminal), aligned plain text otherwise.
 
     Over `limit` rows it shows the first ones and the output, and a note of how
-    many it left out, followed by `cut_hint` (how to see them all).
+    many it left out, followed by `cut_hint` (how to see them all).  With `right` (the gradients
+    a lecture bug got wrong, by node), the wrong and the right gradients side by side.
     """
     nodes, left_out = select_rows(program, limit)
-    rows: list = list(table_rows(program, nodes, precision))
+    rows: list = list(table_rows(program, nodes, precision, right))
+    columns = COLUMNS if right is None else (*COLUMNS[:-1], "WRONG grad", "right grad")
     styles = [ROLE_STYLES.get(node.op.name) for node in nodes]
     styles[-1] = "bold green"
     if left_out:
         rows.insert(len(rows) - 1, f"… {left_out} rows not shown" + (f" ({cut_hint})" if cut_hint else ""))
         styles.insert(len(styles) - 1, None)
-    write_grid(out, COLUMNS, rows, numeric=NUMERIC, rich=rich and len(rows) <= RICH_ROW_LIMIT,
+    write_grid(out, columns, rows, numeric=NUMERIC | {"WRONG grad", "right grad"}, rich=rich and len(rows) <= RICH_ROW_LIMIT,
                title=f"{program.label(program.output)} and its gradients", styles=styles,
                optional=("inputs", "op"))
     out.write(f"{program.label(program.output)} = {format_number(program.value, precision)}\n")
@@ -186,12 +193,12 @@ def progress_bar(total: int, terminal: TextIO | None, description: str,
 
 
 def write_json(program: Program, out: TextIO, hessian: dict[str, dict[str, float]] | None = None,
-               warning: str | None = None) -> None:
+               warning: str | None = None, right: Sequence[float | None] | None = None) -> None:
     """Strict JSON (no NaN or Infinity), streamed one node per line.
 
     Keys: value, output, warning (the lecture bug shown, if any), grad (input name -> d output / d input, in order of
-    first appearance), hessian if given (input -> input -> d² output / dx dy)
-    and nodes (id, label, op, inputs, data, grad, line, column).
+    first appearance), right_grad (with a lecture bug: the right ones), hessian if given (input -> input -> d²
+    output / dx dy) and nodes (id, label, op, inputs, data, grad, line, column, and right_grad with a bug).
     The loop is the hot path of the JSON report of big graphs, hence its plainness.
     """
     from json.encoder import encode_basestring_ascii as quote
@@ -202,6 +209,9 @@ def write_json(program: Program, out: TextIO, hessian: dict[str, dict[str, float
     grads = ", ".join(f"{quote(name)}: {json_number(node.grad)}" for name, node in program.inputs.items())
     out.write(f'{{\n  "value": {json_number(program.value)},\n  "output": {quote(label(program.output))},\n'
               + (f'  "warning": {quote(warning)},\n' if warning else "") + f'  "grad": {{{grads}}},\n')
+    if right is not None:
+        fixed = ", ".join(f"{quote(name)}: {json_number(right[node.index])}" for name, node in program.inputs.items())
+        out.write(f'  "right_grad": {{{fixed}}},\n')
     if hessian is not None:
         rows = ",\n".join(f"    {quote(a)}: {{" + ", ".join(f"{quote(b)}: {json_number(v)}" for b, v in row.items()) + "}"
                           for a, row in hessian.items())
@@ -225,8 +235,9 @@ def write_json(program: Program, out: TextIO, hessian: dict[str, dict[str, float
             raise ValueError(f"refusing to write a non-finite number as JSON: {node!r}")
         grad = "null" if grad is None else float_repr(grad)
         line = bisect_right(line_starts, node.start)
+        extra = "" if right is None else f', "right_grad": {json_number(right[node.index])}'
         chunk.append(f'{separator}    {{"id": {node.index}, "label": {quote(label(node))}, "op": {op}, '
-                     f'"inputs": [{ids}], "data": {float_repr(data)}, "grad": {grad}, '
+                     f'"inputs": [{ids}], "data": {float_repr(data)}, "grad": {grad}{extra}, '
                      f'"line": {line}, "column": {node.start - line_starts[line - 1] + 1}}}')
         separator = ",\n"
         if len(chunk) >= 4096:
@@ -244,7 +255,7 @@ class NodeReport(Report):
 
     def __init__(self, program: Program, *, precision: int = 4, limit: int | None = 200,
                  hessian: dict[str, dict[str, float | None]] | None = None, warning: str | None = None,
-                 cut_hint: str = "", output: str = "out"):
+                 cut_hint: str = "", output: str = "out", right: Sequence[float | None] | None = None):
         self.program = program
         self.precision = precision
         self.limit = limit
@@ -252,15 +263,16 @@ class NodeReport(Report):
         self.warning = warning
         self.cut_hint = cut_hint
         self.output = output
+        self.right = right          # with a lecture bug: the right gradients, by node
 
     def write_json(self, out: TextIO, style: Style) -> None:
-        write_json(self.program, out, hessian=self.hessian, warning=self.warning)
+        write_json(self.program, out, hessian=self.hessian, warning=self.warning, right=self.right)
 
     def write_text(self, out: TextIO, style: Style) -> None:
         if self.warning:
             out.write(f"# {self.warning}\n")
         write_table(self.program, out, precision=self.precision, limit=self.limit, rich=style.rich,
-                    cut_hint=self.cut_hint)
+                    cut_hint=self.cut_hint, right=self.right)
         if self.hessian is not None:
             write_hessian(self.hessian, out, output=self.output, precision=self.precision, rich=style.rich,
                           width=style.width)

@@ -356,7 +356,7 @@ def test_byte_order_marks_are_dropped(tmp_path):
     (b'{"x": 1e999}\n', "not a finite number"),
     (b"x,x\n1,2\n", "the column x is named twice"),
     (b'{"x": 1, "x": 2}\n', "the key x is given twice"),
-    (b"x,z,w\n1,2,3\n", "no inputs named z, w"),
+    (b"x,z,w\n1,2,3\n", "the columns z, w name no input of the program"),
     (b"x\n1\n2,3\n", "line 3: 2 values for 1 columns"),
     (b"x\n1\n\0\n", "line 3: a NUL byte"),
 ])
@@ -378,11 +378,12 @@ def test_endless_points_are_refused_in_bounded_memory(tmp_path):
 def test_extra_columns_are_refused_or_dropped_and_the_tools_own_rows_read_back(tmp_path):
     jsonl = autodiff("eval", "x*y", "--over", "x=0:1:3", "--set", "y=2", "--jsonl").stdout
     (tmp_path / "rows.jsonl").write_bytes(jsonl)
-    refused(autodiff("eval", "x*y", "--points", "rows.jsonl", cwd=tmp_path), says="value")
-    again = autodiff("eval", "x*y", "--points", "rows.jsonl", "--ignore-extra", "--jsonl", cwd=tmp_path)
+    again = autodiff("eval", "x*y", "--points", "rows.jsonl", "--jsonl", cwd=tmp_path)   # its inputs are the points
     assert again.returncode == 0 and again.stdout == jsonl
     csv = autodiff("eval", "x*y", "--over", "x=0:1:3", "--set", "y=2").stdout
     (tmp_path / "rows.csv").write_bytes(csv)
+    err = refused(autodiff("eval", "x*y", "--points", "rows.csv", cwd=tmp_path), says="value, grad.x, grad.y, error")
+    assert "--ignore-extra" in err
     again = autodiff("eval", "x*y", "--points", "rows.csv", "--ignore-extra", cwd=tmp_path)
     assert again.returncode == 0 and again.stdout == csv
 
@@ -430,3 +431,79 @@ def test_fuzzed_points_never_show_a_traceback(content):
     in_process(["eval", "x*y", "--set", "y=2", "--points", "-"], input=content)
     in_process(["check", "x*y", "--set", "y=2", "--points", "-"], input=content)
     in_process(["fit", "w*x*y", "--set", "w=1", "--data", "-", "--steps", "2"], input=content)
+
+
+# Full and short writes, with buffered standard output as users have it
+
+BIG = {                                     # commands whose result is megabytes
+    "net": ["net", "300", "300"],
+    "diff": ["diff", "-f", "big.ad"], "diff --to python": ["diff", "-f", "big.ad", "--to", "python"],
+    "diff --json": ["diff", "-f", "big.ad", "--json"], "eval --json": ["eval", "-f", "big.ad", "--json"],
+    "graph dot": ["graph", "-f", "big.ad"], "explain": ["explain", "-f", "big.ad", "--all"],
+    "eval sweep": ["eval", "x*y", "--over", "x=0:1:100000", "--set", "y=2"],
+}
+
+
+@pytest.fixture
+def big(tmp_path):
+    (tmp_path / "big.ad").write_text("x = 0.5\n" + "\n".join(f"t{i} = tanh(x*{i} + 1)" for i in range(3000))
+                                     + "\nout = " + " + ".join(f"t{i}" for i in range(3000)) + "\n")
+    return tmp_path
+
+
+def limited_to(size):
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    return limit
+
+
+@pytest.mark.parametrize("name", BIG)
+def test_a_short_write_to_standard_output_is_a_failed_command(big, name):
+    """Standard output redirected to a file that can take only 64 KB (a file-size limit, as a
+    nearly full disk does): exit 2 with one message, never 0 after writing part of the result."""
+    assert "PYTHONUNBUFFERED" not in os.environ         # buffered, as in a user's shell
+    with open(big / "out", "wb") as target:
+        done = autodiff(*BIG[name], cwd=big, stdout=target, preexec=limited_to(65536))
+    err = done.stderr.decode()
+    assert done.returncode == 2 and "Traceback" not in err and "Exception ignored" not in err, err
+    assert err.count("error:") == 1 and "standard output" in err and "File too large" in err, err
+
+
+@pytest.mark.skipif(not ROOT, reason="making a character device needs root")
+@pytest.mark.parametrize("name", BIG)
+def test_a_full_standard_output_is_one_message_for_every_command(big, name):
+    full = big / "full"
+    os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    with open(full, "wb") as device:
+        done = autodiff(*BIG[name], cwd=big, stdout=device)
+    err = done.stderr.decode()
+    assert done.returncode == 2 and "Traceback" not in err and "Exception ignored" not in err, err
+    assert err.count("error:") == 1 and "No space left on device" in err, err
+
+
+@pytest.mark.skipif(not ROOT, reason="mounting a small tmpfs needs root")
+def test_a_nearly_full_disk_fails_the_command(big):
+    disk = big / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True).returncode:
+        require_in_ci(False, "a tmpfs mount")
+    try:
+        with open(disk / "out", "wb") as target:
+            done = autodiff("net", "300", "300", stdout=target)
+        err = done.stderr.decode()
+        assert done.returncode == 2 and err.count("error:") == 1 and "No space left on device" in err, err
+        refused(autodiff("net", "300", "300", "-o", disk / "net.ad"), says="No space left on device")
+        assert listing(disk) == ["out"]
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+@pytest.mark.parametrize("name", ["net", "diff", "eval --json", "eval sweep"])
+def test_a_reader_that_stops_early_is_a_closed_pipe(big, name):
+    """`autodiff net 300 300 | head -c 10`: exit 141, not 0, whatever was written before."""
+    reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    done = autodiff(*BIG[name], cwd=big, stdout=reader.stdin)
+    reader.stdin.close()
+    reader.wait()
+    assert done.returncode == 141 and done.stderr == b"", done.stderr

@@ -18,10 +18,10 @@ LECTURE_F = "3*x**2 - 4*x + 5"
 
 def test_the_lectures_f_its_slope_and_the_tangent_at_3():
     picture = curves(parse(LECTURE_F), parse_axis("x=-5:5:11"), order=2, tangent_at=3.0)
-    assert list(picture.curves) == ["f", "df/dx", "d²f/dx²"]
-    assert picture.curves["f"].tolist() == [3 * x * x - 4 * x + 5 for x in range(-5, 6)]
-    assert picture.curves["df/dx"].tolist() == [6 * x - 4 for x in range(-5, 6)]
-    assert picture.curves["d²f/dx²"].tolist() == [6.0] * 11
+    assert list(picture.curves) == ["out", "dout/dx", "d²out/dx²"]
+    assert picture.curves["out"].tolist() == [3 * x * x - 4 * x + 5 for x in range(-5, 6)]
+    assert picture.curves["dout/dx"].tolist() == [6 * x - 4 for x in range(-5, 6)]
+    assert picture.curves["d²out/dx²"].tolist() == [6.0] * 11
     assert picture.tangent == (3.0, 20.0, 14.0)
 
 
@@ -34,14 +34,14 @@ def test_second_derivatives_along_x_match_sympy(text, reference):
     expression = sympy.sympify(reference, locals={"x": x})
     picture = curves(parse(text), parse_axis("x=0.25:3:12"), order=2)
     second = sympy.lambdify(x, sympy.diff(expression, x, 2))
-    for xi, d2 in zip(picture.x.tolist(), picture.curves["d²f/dx²"].tolist()):
+    for xi, d2 in zip(picture.x.tolist(), picture.curves["d²out/dx²"].tolist()):
         assert d2 == pytest.approx(float(second(xi)), rel=1e-9, abs=1e-12)
 
 
 def test_failed_points_are_gaps():
     picture = curves(parse("log(x)"), parse_axis("x=-1:1:5"))
     assert picture.failed == 3
-    assert [math.isnan(v) for v in picture.curves["f"].tolist()] == [True, True, True, False, False]
+    assert [math.isnan(v) for v in picture.curves["out"].tolist()] == [True, True, True, False, False]
 
 
 def test_a_surface_holds_the_output_and_its_gradient_on_the_grid():
@@ -81,7 +81,7 @@ def test_the_text_plot_has_the_curves_and_the_legend(run):
     result = run("plot", "relu(x)", "--over", "x=-2:2", "--set", "x=1")
     assert result.exit_code == 0
     assert "relu" not in result.stderr
-    for text in ("(x)", "(f)", "(df/dx)", "x = 1: slope 1", "⠤⠤⠤ f", "⠤•⠤ df/dx"):
+    for text in ("(x)", "(out)", "(dout/dx)", "x = 1: slope 1", "⠤⠤⠤ out", "⠤•⠤ dout/dx"):
         assert text in result.stdout
     assert any("\u2800" < ch <= "\u28ff" for ch in result.stdout)        # braille dots
     assert "\x1b[" not in result.stdout                                    # no colour when piped
@@ -90,7 +90,7 @@ def test_the_text_plot_has_the_curves_and_the_legend(run):
 
 def test_order_0_is_the_output_alone_as_the_lecture_plots_it():
     picture = curves(parse(LECTURE_F), parse_axis("x=-5:5:step=0.25"), order=0)
-    assert list(picture.curves) == ["f"]
+    assert list(picture.curves) == ["out"]
     assert picture.x.tolist() == np.arange(-5, 5, 0.25).tolist()
 
 
@@ -102,10 +102,10 @@ def test_ranges_take_steps_and_expressions_as_numpy_does():
 
 def test_a_kink_is_a_jump_and_a_continuous_curve_stays_whole():
     picture = curves(parse("relu(x)"), parse_axis("x=-2:2:41"))
-    assert list(picture.jumps) == ["df/dx"]         # relu itself does not jump: no break in f
-    (where, left, right), = picture.jumps["df/dx"]
+    assert list(picture.jumps) == ["dout/dx"]         # relu itself does not jump: no break in f
+    (where, left, right), = picture.jumps["dout/dx"]
     assert abs(where) < 1e-300 and (left, right) == (0.0, 1.0)
-    xs, slope = broken_at_jumps(picture.x, picture.curves["df/dx"], picture.jumps["df/dx"])
+    xs, slope = broken_at_jumps(picture.x, picture.curves["dout/dx"], picture.jumps["dout/dx"])
     gap = int(np.flatnonzero(np.isnan(slope))[0])
     assert (slope[gap - 1], slope[gap + 1]) == (0.0, 1.0) and xs[gap - 1] == xs[gap + 1] == where
 
@@ -113,8 +113,8 @@ def test_a_kink_is_a_jump_and_a_continuous_curve_stays_whole():
 @pytest.mark.parametrize("text, over, jumps", [
     ("relu(x)", "x=-1:1:step=0.25", {}),                 # the lecture's grid: half the curve flat, no jump
     ("relu(x)", "x=-1:1:step=0.1", {}),
-    ("step(x)", "x=-1:1:9", {"f": 1}), ("floor(x)", "x=-2.5:2.5:11", {"f": 5}),
-    ("max(x, 0.3)", "x=-1:1:21", {"df/dx": 1}), ("abs(x)*x", "x=-1:1:21", {}),
+    ("step(x)", "x=-1:1:9", {"out": 1}), ("floor(x)", "x=-2.5:2.5:11", {"out": 5}),
+    ("max(x, 0.3)", "x=-1:1:21", {"dout/dx": 1}), ("abs(x)*x", "x=-1:1:21", {}),
 ])
 def test_jumps_are_drawn_only_where_the_curve_jumps(text, over, jumps):
     picture = curves(parse(text), parse_axis(over), order=0 if text.startswith("relu") else 1)
@@ -123,9 +123,9 @@ def test_jumps_are_drawn_only_where_the_curve_jumps(text, over, jumps):
 
 def test_a_singularity_does_not_squash_the_curve():
     picture = curves(parse("1/x"), parse_axis("x=-1:1:200"))
-    low, high = visible_range(picture.curves["f"])
+    low, high = visible_range(picture.curves["out"])
     assert -50 < low < -5 and 5 < high < 50         # the bulk, not the spikes of ±200 next to 0
-    assert visible_range(curves(parse("x**2"), parse_axis("x=-5:5"), order=0).curves["f"]) == (0.0, 25.0)
+    assert visible_range(curves(parse("x**2"), parse_axis("x=-5:5"), order=0).curves["out"]) == (0.0, 25.0)
 
 
 def test_each_curve_has_its_own_axes_and_failures_are_noted_in_the_picture(run, tmp_path):
@@ -168,7 +168,7 @@ def test_the_text_plot_in_a_real_terminal_is_in_colour():
         shown += block
     os.close(primary)
     assert done.returncode == 0, done.stderr
-    assert b"\x1b[" in shown and "df/dx".encode() in shown
+    assert b"\x1b[" in shown and "dout/dx".encode() in shown
 
 
 @pytest.mark.parametrize("module, args, message", [

@@ -23,7 +23,7 @@ def test_one_step_matches_the_lecture_by_hand():
     result = gradient_steps(lecture(), 0.01)
     assert result.end == {"a": 2 + 0.01 * 6, "b": -3 + 0.01 * -4, "c": 10 + 0.01 * -2, "f": -2 + 0.01 * 4}
     a, b, c, f = result.end.values()
-    assert result.trajectory == [-8.0, (a * b + c) * f]
+    assert list(result.trajectory) == [-8.0, (a * b + c) * f]
     assert result.trajectory[1] == pytest.approx(-7.286496, abs=1e-12)
 
 

@@ -268,7 +268,7 @@ def test_divergence_prints_the_last_good_parameters_as_set_lines(run, tmp_path, 
 @pytest.mark.parametrize("args, says", [
     (["(a*x - y)**2"], "the input a has no value"),
     (["(a*x - y)**2", "--set", "a=1", "--set", "x=2"], "x is a column of the data and also given by --set"),
-    (["(a*x)**2", "--set", "a=1"], "the columns of rows.csv: the program has no input named y"),
+    (["(a*x)**2", "--set", "a=1"], "rows.csv: the column y names no input of the program"),
     (["(a*x - y)**2", "--set", "a=1", "--freeze", "x"], "cannot freeze x: it is a column of rows.csv"),
     (["(a*x - y)**2", "--set", "a=1", "--freeze", "q"], "cannot freeze: the program has no input named q"),
     (["(a*x - y)**2", "--set", "a=1", "--freeze", "a"], "every parameter is frozen"),

@@ -12,6 +12,13 @@ from .options import (PROGRAM_HELP, SWEEP_ONLY, AutodiffCommand, check_hessian_s
 MAX_SAMPLES = 100_000   # check --samples: each is a full check
 SWEEPS = ("over", "points_file")
 
+def hints(exc) -> None:
+    from ..checking import CheckTooLargeError
+
+    if isinstance(exc, CheckTooLargeError):
+        exc.hint = f"if you mean it, --max-work {exc.work}; or check less: --inputs, fewer --samples, --nodes inputs"
+
+
 RULES = [
     without(("order",), ("nodes", "samples"), why="the second derivatives are checked at the given point, "
             "for the inputs", when={"order": 2, "nodes": "all"}),
@@ -22,7 +29,7 @@ RULES = [
 ]
 
 
-@click.command("check", cls=AutodiffCommand, rules=RULES, epilog=PROGRAM_HELP)
+@click.command("check", cls=AutodiffCommand, rules=RULES, hints=hints, epilog=PROGRAM_HELP)
 @program_options
 @click.option("--nodes", type=click.Choice(["inputs", "all"]), default="inputs", show_default=True,
               help="Check the inputs' gradients, or every node's that depends on an input (slow on big graphs).")
@@ -45,13 +52,16 @@ RULES = [
               help="2: check the second derivatives (eval --hessian) against differences of the gradient.")
 @click.option("--max-inputs", type=click.IntRange(1, None), default=None, metavar="N",
               help="With --order 2: the most inputs (default 1,000).")
+@click.option("--max-work", type=click.IntRange(1, None), default=None, metavar="N",
+              help="The most node evaluations a check may run (default 50,000,000, about 30 s): a larger "
+                   "check is refused at once.")
 @rows_options
 @precision_option(None, "Significant digits shown in the table (default: every digit, as Python prints a "
                         "float; JSON always has full precision).", low=1)
 @report_options("the table or the JSON", json_help="Strict JSON: ok, counts, one entry per gradient.")
 def command(program, source_file, assignments, output_name, nodes, input_names, method, h, rtol, atol,
-            samples, seed, over, points_file, ignore_extra, max_points, order, max_inputs, rows, all_rows,
-            precision, as_json, path):
+            samples, seed, over, points_file, ignore_extra, max_points, order, max_inputs, max_work, rows,
+            all_rows, precision, as_json, path):
     """Compare backprop's gradients with finite differences; exit 1 if any differ.
 
     A gradient passes when |analytic - numeric| <= atol + rtol·|numeric|, plus,
@@ -68,7 +78,7 @@ def command(program, source_file, assignments, output_name, nodes, input_names, 
     instead (points outside the domain are skipped and counted), and ends with
     each gradient's worst error and where.
     """
-    from ..checking import check_gradients, check_second_derivatives, planned_checks
+    from ..checking import check_gradients, check_second_derivatives, check_work, planned_checks
     from ..reports import emit
     from ..tables import progress_bar
 
@@ -76,14 +86,14 @@ def command(program, source_file, assignments, output_name, nodes, input_names, 
     positive("--rtol", rtol, allow_zero=True)
     positive("--atol", atol, allow_zero=True)
     prog = load_program(program, source_file, assignments, output_name, stdin_for_points=points_file == "-")
-    points = load_points(over, points_file, assignments, max_points)
-    if points is not None and ignore_extra:
-        points = points.only(prog.inputs)
+    points = load_points(prog, over, points_file, assignments, max_points, ignore_extra)
     names = comma_list(input_names)
     if order == 2 and not names:
         check_hessian_size(prog, max_inputs, narrower="--inputs")
     planned = planned_checks(prog, nodes=nodes, inputs=names, order=order,
                              samples=samples if points is None else (points.count or 0) - 1)
+    check_work(prog, nodes=nodes, inputs=names, order=order, limit=max_work,
+               samples=samples if points is None else (points.count or 0) - 1)
     with progress_bar(planned, terminal(sys.stderr), "checking", minimum=50) as on_check:
         if order == 2:
             report = check_second_derivatives(prog, inputs=names, h=h, method=method, rtol=rtol, atol=atol,
@@ -92,7 +102,8 @@ def command(program, source_file, assignments, output_name, nodes, input_names, 
             report = check_gradients(prog, nodes=nodes, inputs=names, h=h, method=method, rtol=rtol, atol=atol,
                                      samples=samples, seed=seed, on_check=on_check,
                                      points=None if points is None else points.each())
-    report.precision, report.limit = precision, None if all_rows else rows
+    piped_sweep = points is not None and terminal(sys.stdout) is None       # a file or pipe gets every point
+    report.precision, report.limit = precision, None if all_rows or piped_sweep else rows
     report.cut_hint = "--all shows every row; --json has every check"
     emit(report, report_format(path, as_json), path)
     if not report.ok:

@@ -55,13 +55,13 @@ def command(program, source_file, assignments, output_name, as_json, path, over,
     from ..tables import NodeReport
 
     prog = load_program(program, source_file, assignments, output_name, stdin_for_points=points_file == "-")
-    points = load_points(over, points_file, assignments, max_points)
+    points = load_points(prog, over, points_file, assignments, max_points, ignore_extra)
     if points is not None:
         chosen = "jsonl" if as_jsonl or as_json else "csv" if as_csv else None
         return sweep(prog, points, sweep_report_format(path, chosen), path, strict, precision,
-                     None if all_rows else (rows or SWEEP_ROWS), ignore_extra)
+                     None if all_rows else (rows or SWEEP_ROWS))
     prog.run()
-    second = warning = None
+    second = warning = right = None
     if hessian:
         from ..deriving import hessian as second_derivatives
 
@@ -70,18 +70,18 @@ def command(program, source_file, assignments, output_name, as_json, path, over,
     if lecture_bug:
         from ..lecture_bugs import backward_with_bug, warning as bug_warning
 
+        right = [node.grad for node in prog.nodes]
         backward_with_bug(prog, lecture_bug)
         warning = bug_warning(lecture_bug)
     from ..naming import output_symbol
 
     report = NodeReport(prog, precision=precision, limit=None if all_rows else (rows or 200), hessian=second,
                         warning=warning, cut_hint="--all shows every row; --json has every node",
-                        output=output_symbol(prog))
+                        output=output_symbol(prog), right=right)
     emit(report, report_format(path, as_json), path)
 
 
-def sweep(prog, points, fmt: str, path: str | None, strict: bool, precision: int, limit: int | None,
-          ignore_extra: bool) -> None:
+def sweep(prog, points, fmt: str, path: str | None, strict: bool, precision: int, limit: int | None) -> None:
     """A sweep's rows in `fmt`, written as they are computed (with --strict, whole or not at all)."""
     from ..output import check_writable
     from ..reports import emit
@@ -90,8 +90,6 @@ def sweep(prog, points, fmt: str, path: str | None, strict: bool, precision: int
     from ..tables import progress_bar
 
     check_writable(path)
-    if ignore_extra:
-        points = points.only(prog.inputs)
     with progress_bar(points.count or 0, terminal(sys.stderr), "sweeping", minimum=200_000) as on_progress:
         report = SweepReport(prog, run_sweep(prog, points, strict=strict, on_progress=on_progress),
                              precision=precision, limit=limit,

@@ -33,11 +33,12 @@ def command(program, source_file, assignments, output_name, rows, all_rows, limi
     prog = load_program(program, source_file, assignments, output_name).run()
     if limit is not None:
         rows, all_rows = limit, all_rows or limit == 0
-    lines = heading = None
+    lines = heading = right = None
     if lecture_bug:
         from ..lecture_bugs import explained, warning
 
+        right = prog.grad
         lines, heading = explained(prog, lecture_bug, precision), warning(lecture_bug)
     report = ExplainReport(prog, limit=None if all_rows else rows, precision=precision,
-                           cut_hint="--all shows every line", lines=lines, heading=heading)
+                           cut_hint="--all shows every line", lines=lines, heading=heading, right=right)
     emit(report, report_format(path, as_json), path)

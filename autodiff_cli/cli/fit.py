@@ -7,9 +7,9 @@ import sys
 import click
 
 from ..errors import AutodiffError
-from .options import (PROGRAM_HELP, AutodiffCommand, comma_list, load_program, needs, one_of, positive,
-                      precision_option, program_options, report_format, report_options, rows_options, set_lines,
-                      terminal, without)
+from .options import (PROGRAM_HELP, AutodiffCommand, comma_list, data_columns, load_program, needs, one_of,
+                      positive, precision_option, program_options, report_format, report_options, rows_options,
+                      set_lines, terminal, without)
 from .step import MAX_STEPS
 
 FIT_PROGRESS_WORK = 200_000     # rows x steps from which a terminal gets a progress bar
@@ -103,8 +103,7 @@ def command(program, source_file, assignments, output_name, data_file, ignore_ex
     if both:
         raise AutodiffError(f"{both[0]} is a column of the data and also given by --set",
                             hint=f"drop --set {both[0]}=...")
-    if ignore_extra:
-        points = points.only(prog.inputs)
+    points = data_columns(prog, points, ignore_extra, "--data")
     compiled = ArrayProgram(prog)
     data = read_data(points, compiled.chunk, memory or MEMORY_BYTES)
     chosen = Optimizer(optimizer, lr, **{name: value for name, value in settings.items() if value is not None})

@@ -300,8 +300,8 @@ def _example_hint() -> str:
     return EXAMPLE_HINT.replace("autodiff eval", f"autodiff {name}")
 
 
-def load_points(over: tuple[str, ...], points_file: str | None, assignments: tuple[str, ...],
-                max_points: int | None = None, default_count: int | None = None):
+def load_points(prog, over: tuple[str, ...], points_file: str | None, assignments: tuple[str, ...],
+                max_points: int | None = None, ignore_extra: bool = False, default_count: int | None = None):
     """The points of --over or --points (None for neither); a swept input may not be --set too."""
     if not over and not points_file:
         return None
@@ -310,7 +310,7 @@ def load_points(over: tuple[str, ...], points_file: str | None, assignments: tup
     if over and points_file:
         raise AutodiffError("give either --over or --points, not both")
     if points_file:
-        points = open_points(points_file)
+        points = data_columns(prog, open_points(points_file), ignore_extra, "--points")
     else:
         axes = [parse_axis(text, default_count or DEFAULT_COUNT) for text in over]
         points = Grid(axes, max_points or MAX_POINTS)
@@ -319,6 +319,21 @@ def load_points(over: tuple[str, ...], points_file: str | None, assignments: tup
     if both:
         raise AutodiffError(f"{both[0]} is swept and also given by --set", hint=f"drop --set {both[0]}=...")
     return points
+
+
+def data_columns(prog, points, ignore_extra: bool, option: str):
+    """The file's columns that name inputs of the program: every column must, unless --ignore-extra
+    drops the others (the tool's own CSV has value, grad.* and error columns)."""
+    extra = [name for name in points.names if name not in prog.inputs]
+    if extra and not ignore_extra:
+        shown = ", ".join(clip(name) for name in extra[:8]) + (" …" if len(extra) > 8 else "")
+        raise AutodiffError(f"{points.source}: the column{'s' if len(extra) > 1 else ''} {shown} "
+                            f"name{'' if len(extra) > 1 else 's'} no input of the program; its inputs are: "
+                            f"{clip(', '.join(prog.inputs), 200)}",
+                            hint=f"add --ignore-extra to drop {'them' if len(extra) > 1 else 'it'}"
+                                 + (" (the tool's own rows: value, grad.* and error are results)"
+                                    if any(n in ("value", "error") or n.startswith("grad.") for n in extra) else ""))
+    return points.only(prog.inputs)
 
 
 def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, float]:

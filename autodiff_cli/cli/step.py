@@ -5,10 +5,13 @@ import sys
 
 import click
 
+from ..errors import AutodiffError
+
 from .options import (PROGRAM_HELP, AutodiffCommand, comma_list, load_program, one_of, positive, precision_option,
                       program_options, report_format, report_options, rows_options, terminal)
 
 MAX_STEPS = 10_000_000  # step --steps: each is a forward and a backward pass
+MAX_WORK = 5 * 10**7    # steps × nodes: about a minute (about 1 µs a node a step, forward and backward)
 
 RULES = [one_of("as_json", "emit_set", why="what is printed")]
 
@@ -32,8 +35,10 @@ def hints(exc) -> None:
                 json_help="Strict JSON: final values and the output's trajectory.")
 @click.option("--emit-set", is_flag=True, help="Print only the new values, as --set arguments.")
 @rows_options(default=50, shown="50", kept="of the output's trajectory, evenly spaced steps and the last")
+@click.option("--max-work", type=click.IntRange(1, None), default=None, metavar="N",
+              help="The most steps × nodes (default 50,000,000, about a minute): more is refused at once.")
 def command(program, source_file, assignments, output_name, lr, steps, minimize, freeze, precision, as_json, path,
-            emit_set, rows, all_rows):
+            emit_set, rows, all_rows, max_work):
     """Nudge every input along its gradient, then run the forward pass again.
 
     One step is the lecture's `a.data += lr * a.grad` for every input: the
@@ -46,6 +51,10 @@ def command(program, source_file, assignments, output_name, lr, steps, minimize,
 
     positive("--lr", lr, allow_zero=True)
     prog = load_program(program, source_file, assignments, output_name)
+    work = steps * len(prog.nodes)
+    if work > (max_work or MAX_WORK):
+        raise AutodiffError(f"{steps:,} steps of {len(prog.nodes):,} nodes are {work:,} node steps, past the ceiling of "
+                            f"{max_work or MAX_WORK:,} (about a minute)", hint=f"if you mean it, --max-work {work}")
     with progress_bar(steps, terminal(sys.stderr), "stepping") as on_step:
         result = gradient_steps(prog, lr, steps, minimize=minimize, freeze=comma_list(freeze), on_step=on_step)
     report = StepReport(prog, result, precision=precision, max_rows=None if all_rows else rows)
