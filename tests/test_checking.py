@@ -217,3 +217,10 @@ def test_a_wrong_second_derivative_fails(monkeypatch):
     monkeypatch.setattr(ops.TANH, "rule_programs", ())
     report = check_second_derivatives(parse("x = 0.5; tanh(x)"))
     assert not report.ok
+
+
+def test_the_table_shows_every_digit_and_a_sweep_checks_points(run):
+    table = run("check", "x*x/3", "--set", "x=0.1").stdout
+    assert "0.06666666666666667" in table.replace("0.0666666666666", "0.0666666666666")    # as Python prints it
+    swept = run("check", "x*y", "--over", "x=0:1:250", "--set", "y=2").stdout
+    assert swept.splitlines()[0].startswith("point") and len(swept.splitlines()) > 250      # piped: every point

@@ -3,6 +3,7 @@ signals, in temporary directories (devices and FIFOs made there with mknod and m
 machine's own /dev files): exit 0 ok, 1 a failed check, 2 bad input or a failed write; one
 message on stderr and never a traceback; nothing on stdout when failing; no stray, partial or
 clobbered file; files written as Unix tools write them; work refused early past a ceiling."""
+import math
 import os
 import resource
 import signal
@@ -507,3 +508,99 @@ def test_a_reader_that_stops_early_is_a_closed_pipe(big, name):
     reader.stdin.close()
     reader.wait()
     assert done.returncode == 141 and done.stderr == b"", done.stderr
+
+
+# The walls of a first day (issue 33), each through the real command line
+
+@pytest.mark.parametrize("program, values", [("b", ["--set", "b=1"]), ("t = b; t", ["--set", "b=1"]), ("2*3", []),
+                                             ("relu(-(2)*v)", ["--set", "v=0.5"]), ("x = 3.7; cos(1)", [])])
+def test_every_order_2_python_export_runs(tmp_path, program, values):
+    done = autodiff("diff", "--order", "2", "--to", "python", program, *values, "-o", "h.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    namespace = {}
+    exec((tmp_path / "h.py").read_text(), namespace)           # the export is ours, not user text
+    value, grads, hessian = namespace["value_and_grad"]()
+    assert set(grads) == set(hessian)
+
+
+def test_a_name_with_the_exports_own_prefix_is_exported(tmp_path):
+    done = autodiff("diff", "_autodiff_x*2", "--set", "_autodiff_x=2", "--to", "python", timeout=20)
+    namespace = {}
+    exec(done.stdout.decode(), namespace)
+    assert done.returncode == 0 and namespace["value_and_grad"]() == (4.0, {"_autodiff_x": 2.0})
+
+
+def test_a_derivative_program_declares_no_input_of_its_own():
+    derivative = autodiff("diff", "relu(-(2)*v)").stdout
+    done = autodiff("eval", "-f", "-", "--set", "v=1", "--json", input=derivative)
+    import json
+
+    assert done.returncode == 0 and set(json.loads(done.stdout)["grad"]) == {"v"}
+
+
+def test_only_a_number_declares_an_input():
+    import json
+
+    named = json.loads(autodiff("eval", "y = pi; y*x", "--set", "x=1", "--json").stdout)
+    assert set(named["grad"]) == {"x"} and named["value"] == pytest.approx(math.pi)
+    negated = json.loads(autodiff("eval", "y = -pi; y*x", "--set", "x=1", "--json").stdout)
+    assert set(negated["grad"]) == {"x"}
+
+
+def test_links_and_directories_given_to_o_say_what_is_wrong(tmp_path):
+    (tmp_path / "loop").symlink_to("loop")
+    refused(autodiff("eval", *SWEEP, "-o", "loop", cwd=tmp_path), says="Too many levels of symbolic links")
+    assert (tmp_path / "loop").is_symlink()
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere" / "x.csv")
+    refused(autodiff("eval", *SWEEP, "-o", "dangling", cwd=tmp_path), says=f"no such directory {tmp_path / 'nowhere'}")
+    refused(autodiff("eval", *SWEEP, "-o", "sub/", cwd=tmp_path), says="cannot write sub/: it is a directory")
+
+
+def test_a_strict_sweep_that_fails_writes_nothing_to_standard_output():
+    refused(autodiff("eval", "log(x)", "--over", "x=1:-1:200001", "--strict"), says="log needs a positive number")
+
+
+@pytest.mark.parametrize("args, says", [
+    (["diff", "--order", "2", "-f", "wide.ad"], "--max-statements"),
+    (["check", "-f", "wide.ad", "--samples", "100000"], "--max-work"),
+    (["step", "-f", "wide.ad", "--steps", "1000000"], "--max-work"),
+    (["eval", "-f", "wide.ad", "--hessian", "--max-inputs", "10"], "--max-inputs 300"),
+])
+def test_every_runaway_is_refused_at_once_with_the_option_that_raises_it(tmp_path, args, says):
+    (tmp_path / "wide.ad").write_text("\n".join(f"w{i} = {i / 1000}" for i in range(300)) + "\nout = " +
+                                      " + ".join(f"tanh(w{i}*w{(i + 1) % 300})" for i in range(300)))
+    started = time.monotonic()
+    err = refused(autodiff(*args, cwd=tmp_path), says=says)
+    assert time.monotonic() - started < 10 and "--wrt" not in err or args[0] == "diff"
+
+
+def test_a_program_past_the_size_ceiling_is_refused_with_the_setting_that_raises_it(tmp_path):
+    (tmp_path / "big.ad").write_text("x = 1\n" + "x\n" * 600)
+    done = subprocess.run([*AUTODIFF, "eval", "-f", "big.ad"], capture_output=True, cwd=tmp_path,
+                          env={**os.environ, "AUTODIFF_MAX_PROGRAM_BYTES": "1000"})
+    err = refused(done, says="larger than 0 MB")
+    assert "AUTODIFF_MAX_PROGRAM_BYTES=" in err
+
+
+@pytest.mark.parametrize("content, says, hint", [
+    (b"x,y\n", "no points to run at", ""),
+    (b"x\n2;3\n", "'2;3' is not a number", "separated by ';'"),
+    (b"x,y\n" + b"1,1." + b"0" * (15 << 20) + b"\n", "", ""),
+])
+def test_points_files_say_what_is_wrong_in_their_own_words(tmp_path, content, says, hint):
+    (tmp_path / "p.csv").write_bytes(content)
+    done = autodiff("eval", "x*y", "--points", "p.csv", "--set", "y=1" if b"y" not in content else "z=1",
+                    cwd=tmp_path) if b"y" not in content.split(b"\n")[0] else \
+        autodiff("eval", "x*y", "--points", "p.csv", cwd=tmp_path)
+    if not says:                                        # a 15 MB field is within the 16 MB ceiling of a line
+        assert done.returncode == 0 and b"field larger" not in done.stderr, done.stderr
+        return
+    assert hint in refused(done, says=says)
+
+
+def test_the_first_days_messages_point_the_right_way():
+    assert "--lecture-bug" in refused(autodiff("eval", "x", "--over", "x=0:1", "--lecture-bug", "overwrite"))
+    assert "--hessian" not in refused(autodiff("eval", "x", "--over", "x=0:1", "--lecture-bug", "overwrite"))
+    refused(autodiff("net", "3", "1", "--seed", "-1"), says="-1 is not in the range")
+    err = refused(autodiff("explain"), says="no program given")
+    assert "autodiff explain" in err and "autodiff eval" not in err

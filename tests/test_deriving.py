@@ -240,3 +240,10 @@ def test_the_batched_hessian_is_used_and_split_into_blocks(monkeypatch):
     assert calls == [1]
     monkeypatch.setattr(deriving, "BATCH_FROM_ROWS", 10 ** 9)
     assert hessian(evaluate(text)) == rows
+
+
+def test_a_term_that_cannot_change_the_value_is_dropped():
+    """0 times a derivative that always exists is 0 (x**3's); one that may not exist at some point
+    is kept, so that the program fails where eval does (x**0.5's at 0)."""
+    assert derivative_program(parse("x**3*0 + x")).text().splitlines()[-1] == "dout_dx = (1)"
+    assert "0*(0.5*x**(-0.5))" in derivative_program(parse("x**0.5*0 + x")).text()

@@ -218,3 +218,39 @@ def test_a_step_whose_gradient_overflows_is_an_error():
     y.grad = 1.0
     with pytest.raises(NumericError, match="gradient is too large"):
         y._backward()
+
+
+def test_the_lectures_own_op_with_a_backward_closure_set_by_hand():
+    """Value(t, (x,), 'sigmoid') and out._backward = fn, as the lecture adds an op; what needs the
+    op's rule (explain, diff, sweeps, the page) says so instead of failing."""
+    from autodiff_cli.errors import AutodiffError
+    from autodiff_cli.explaining import explain_lines
+    from autodiff_cli.program import Program
+
+    x = Value(0.5, label="x")
+    t = 1 / (1 + math.exp(-x.data))
+    out = Value(t, (x,), "sigmoid")
+
+    def _backward():
+        x.grad += t * (1 - t) * out.grad
+    out._backward = _backward
+    y = out * 3
+    y.backward()
+    assert x.grad == pytest.approx(3 * t * (1 - t)) and out._op == "sigmoid" and out._prev == {x}
+    with pytest.raises(AutodiffError, match="sigmoid was made in Python with its own _backward"):
+        list(explain_lines(Program.from_value(y)))
+    unset = Value(1.0, (x,), "mystery") * 2
+    with pytest.raises(NumericError, match="set its _backward"):
+        unset.backward()
+
+
+def test_backward_can_accumulate_as_micrographs_does():
+    """The lecture's loop without zero_grad: gradients compound (24, -16, -6, 8 for L)."""
+    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
+    L = (a * b + c) * f
+    L.backward()
+    L.backward(accumulate=True)
+    assert [a.grad, b.grad, c.grad, f.grad] == [24.0, -16.0, -6.0, 8.0]
+    L.backward()
+    assert [a.grad, b.grad, c.grad, f.grad] == [6.0, -4.0, -2.0, 4.0]
+    assert Value(2.0).label == ""

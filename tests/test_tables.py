@@ -113,3 +113,10 @@ def test_numbers_are_never_cut_in_a_narrow_terminal(monkeypatch, columns):
     for node in prog.nodes:
         for number in (tables.format_number(node.data), tables.format_number(node.grad)):
             assert number in text, (columns, number)
+
+
+def test_a_column_keeps_one_notation(run):
+    """0.0130 is not shown beside 1.1230e-02: a column that needs scientific notation has it throughout."""
+    table = run("eval", "y = x*0.013; z = y*y", "--set", "x=1").stdout.splitlines()
+    data = [line.split()[-2] for line in table[1:-1]]
+    assert all("e" in cell for cell in data) or not any("e" in cell for cell in data), table
