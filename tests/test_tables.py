@@ -110,8 +110,10 @@ def test_numbers_are_never_cut_in_a_narrow_terminal(monkeypatch, columns):
     monkeypatch.setenv("COLUMNS", str(columns))
     prog = evaluate("tanh(x1*w1 + x2*w2 + b)*1.5e20", x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432)
     text = table_of(prog, rich=True)
-    for node in prog.nodes:
-        for number in (tables.format_number(node.data), tables.format_number(node.grad)):
+    from autodiff_cli.numbers import format_column
+
+    for column in ([node.data for node in prog.nodes], [node.grad for node in prog.nodes]):
+        for number in format_column(column):
             assert number in text, (columns, number)
 
 
