@@ -354,7 +354,7 @@ def _draw_curves(figure, picture: Curves) -> None:
         ax.axhline(0, color="black", linewidth=0.5)
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper left", fontsize="small")
+        ax.legend(loc="best", fontsize="small", framealpha=0.8)    # where it covers the least of the curve
     axes[-1].set_xlabel(picture.name)
     title = f"{picture.output} and its derivative{'s' if len(picture.curves) > 2 else ''} along {picture.name}"
     axes[0].set_title(title if len(picture.curves) > 1 else f"{picture.output} along {picture.name}")
@@ -383,7 +383,7 @@ def _draw_surface(figure, ax, picture: Surface) -> None:
                     xycoords="figure fraction", fontsize="x-small", color="C3")
 
 
-MARKERS = ["⠤", "•", "+"]       # told apart without colour too
+MARKERS = ["•", "+", "×"]       # told apart without colour too
 COLOURS = ["blue", "red", "green"]
 
 
@@ -407,13 +407,13 @@ def write_text_plot(picture: Curves, out: TextIO, *, width: int = 80, height: in
         figure.color_mode = "names"
         figure.with_colors = color
         figure.x_label, figure.y_label = picture.name, label
-        figure.x_ticks_fkt = figure.y_ticks_fkt = lambda low, high: f"{low:.4g}"
+        figure.x_ticks_fkt = figure.y_ticks_fkt = tick
+        figure.origin = False                   # no axis lines through the curve
         if x[0] < x[-1]:
-            figure.set_x_limits(min_=float(x[0]), max_=float(x[-1]))
+            figure.set_x_limits(*round_limits(float(x[0]), float(x[-1]), figure.width / 10))
         shown = visible_range(values)
         if shown is not None:
-            margin = (shown[1] - shown[0]) * 0.05
-            figure.set_y_limits(min_=shown[0] - margin, max_=shown[1] + margin)
+            figure.set_y_limits(*round_limits(*shown, figure.height))
             values = _clipped(values, shown)
         xs, ys = broken_at_jumps(x, values, picture.jumps.get(label, []))
         for run_x, run_y in _segments(xs.tolist(), ys.tolist()):
@@ -434,6 +434,32 @@ def write_text_plot(picture: Curves, out: TextIO, *, width: int = 80, height: in
         panels.append(f"{picture.failed} point{'s' if picture.failed > 1 else ''} failed (gaps): "
                       f"{picture.first_error}")
     raw(out).write("\n".join(panels) + "\n")      # plotille writes colour codes of its own
+
+
+def tick(value: float, following: float) -> str:
+    """A tick's label: the value rounded to its spacing (no 8.9e-16 for 0)."""
+    step = abs(following - value)
+    if step > 0 and math.isfinite(step):
+        value = round(value / step) * step
+        digits = max(0, -math.floor(math.log10(step)) + 2)
+        return f"{round(value, digits):.6g}"
+    return f"{value:.6g}"
+
+
+def round_limits(low: float, high: float, divisions: float) -> tuple[float, float]:
+    """Limits around [low, high] whose `divisions` equal parts are round numbers (1, 2, 2.5 or 5
+    times a power of ten), so that plotille's evenly spaced ticks read 0, 25, 50, ... not 12.1."""
+    span = high - low
+    if not span > 0 or not math.isfinite(span) or divisions < 1:
+        return low, high
+    step = span / divisions
+    power = 10.0 ** math.floor(math.log10(step))
+    for factor in (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.5, 15.0, 20.0):
+        nice = factor * power
+        start = math.floor(low / nice) * nice
+        if start + nice * divisions >= high:
+            return start, start + nice * divisions
+    return low, high
 
 
 def _clipped(values, shown: tuple[float, float]):

@@ -81,7 +81,7 @@ def test_the_text_plot_has_the_curves_and_the_legend(run):
     result = run("plot", "relu(x)", "--over", "x=-2:2", "--set", "x=1")
     assert result.exit_code == 0
     assert "relu" not in result.stderr
-    for text in ("(x)", "(out)", "(dout/dx)", "x = 1: slope 1", "⠤⠤⠤ out", "⠤•⠤ dout/dx"):
+    for text in ("(x)", "(out)", "(dout/dx)", "x = 1: slope 1", "⠤•⠤ out", "⠤+⠤ dout/dx"):
         assert text in result.stdout
     assert any("\u2800" < ch <= "\u28ff" for ch in result.stdout)        # braille dots
     assert "\x1b[" not in result.stdout                                    # no colour when piped
