@@ -143,11 +143,16 @@ def role(program: Program, node) -> str:
     return "const" if node.op is ops.CONST else "value"
 
 
+LIT = {"color": "#c2185b", "penwidth": "3"}        # the edge of `graph --upto K`'s step K
+
+
 def digraph(program: Program, *, precision: int = 4, rankdir: str = "LR", grad: bool = True,
-            grads: list[float | None | bool] | None = None, title: str | None = None) -> graphviz.Digraph:
+            grads: list[float | None | bool] | None = None, title: str | None = None,
+            lit: tuple[int, int, int] | None = None) -> graphviz.Digraph:
     """The picture as a `graphviz.Digraph` (shown inline in a notebook, like `draw_dot(L)`).
     `grads` replaces the nodes' gradients (False: not reached yet, shown empty); `title` is
-    written above the picture."""
+    written above the picture; `lit` (node, op's node, operand position) is an edge drawn
+    thick and coloured, with its op's ellipse: the chain-rule step `--upto K` stops at."""
     import graphviz
 
     labelled = {"label": title, "labelloc": "t", "fontname": "Helvetica", "fontcolor": "#b00020"} if title else {}
@@ -165,9 +170,9 @@ def digraph(program: Program, *, precision: int = 4, rankdir: str = "LR", grad: 
                  **STYLES[role(program, node)])
         if node.inputs:
             dot.node(f"op{i}", node.op.symbol, shape="ellipse", width="0.3", height="0.3",
-                     fontsize="10")
-            for x in node.inputs:
-                dot.edge(f"v{x.index}", f"op{i}")
+                     fontsize="10", **(LIT if lit is not None and lit[1] == i else {}))
+            for k, x in enumerate(node.inputs):
+                dot.edge(f"v{x.index}", f"op{i}", **(LIT if lit == (x.index, i, k) else {}))
             dot.edge(f"op{i}", f"v{i}")
     return dot
 
@@ -297,7 +302,7 @@ def _stderr_silenced() -> Iterator[None]:
 # ranks counted there): below PAGE_GRAPHVIZ_WORK its layout takes well under a second, measured
 # over the shapes of bench/page.py.
 
-PAGE_GRAPHVIZ_WORK = 3_000
+PAGE_GRAPHVIZ_WORK = 2_500
 CHAR_WIDTH = 6.7            # px per character of the page's 11 px monospace font (0.6 em, and a little)
 LINE_HEIGHT = 14            # px per line of a value's box
 BOX_PADDING = (6, 4)        # px left and right, top and bottom
@@ -337,8 +342,10 @@ def page_layout(program: Program, precision: int = 4, rankdir: str = "LR", backe
     paths (`layered_layout`) the page draws each edge as a curve from box to box."""
     values, op_boxes = page_boxes(program, precision)
     if page_work(program) <= PAGE_GRAPHVIZ_WORK:
-        return graphviz_layout(program, values, op_boxes, rankdir, backend)
-    return layered_layout(program, values, op_boxes, rankdir)
+        layout = graphviz_layout(program, values, op_boxes, rankdir, backend)
+    else:
+        layout = layered_layout(program, values, op_boxes, rankdir)
+    return {**layout, "metrics": {"char": CHAR_WIDTH, "line": LINE_HEIGHT, "pad": list(BOX_PADDING)}}
 
 
 def _page_dot(program: Program, values: list, op_boxes: list, rankdir: str) -> str:

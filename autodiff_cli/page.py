@@ -1,169 +1,211 @@
-"""The live page: the graph's picture in one self-contained HTML file, with a slider per input.
+"""The live page: the graph in one self-contained HTML file, with a slider per input, backprop
+replayed edge by edge, and training, on rows of data as `fit` trains or at one point as `step`
+steps.
 
-Graphviz lays the picture out when the file is written (the same SVG as
-`graph -o out.svg`); the page then recomputes the forward and backward passes
-in JavaScript whenever an input moves, and rewrites every node's data and
-grad in place.  That JavaScript is generated: each op's forward rule is its
-`javascript` form in the op table, and its local derivatives are the table's
-`rule` texts rendered in JavaScript (`exporting.javascript_ops`), so there is
-no second list of derivatives to keep in step.  Nothing is fetched: scripts
-and styles are inline and the page works offline, from disk.
+The boxes and their positions are computed when the file is written (`drawing.page_layout`:
+Graphviz for a small graph, a layered layout of bounded cost for any other); the page draws them
+itself, only what is in view, and recomputes the forward and backward passes in JavaScript
+whenever an input moves.  That JavaScript is generated: each op's forward rule is its
+`javascript` form in the op table, and its local derivatives are the table's `rule` texts
+rendered in JavaScript (`exporting.javascript_ops`), so there is no second list of derivatives
+to keep in step.  Nothing is fetched: scripts and styles are inline and the page works offline.
 
-Hooks for scripts and tests: each input's slider has `data-input="NAME"` (its
-number box `data-input-box="NAME"`), and each node's shown value and gradient
-`data-node="ID"` with `data-field="data"` or `"grad"` (ID as in `eval --json`).
+Safe by construction: the page's HTML is a template (web/page.html) whose few holes take HTML
+text escaped as such; everything else the user wrote (names, labels, the data's file name) goes
+in as JSON inside the script, with every `<`, `>` and `&` written as a \\u escape (so neither
+`</script>` nor `<!--` can appear), and the script puts it on the page as text, never as markup.
+
+Hooks for scripts and tests: each input's slider has `data-input="NAME"` (its number box
+`data-input-box="NAME"`), and each node's shown value and gradient `data-node="ID"` with
+`data-field="data"` or `"grad"` (ID as in `eval --json`; a large graph has only the nodes in view
+on the page, `window.autodiffState` has every number); `window.autodiffLosses()` the loss of
+every training step, `window.autodiffHeatmap()` the heatmap's cells.
 """
 from __future__ import annotations
 
 import html
 import json
 import re
-from typing import BinaryIO
 from importlib.resources import files
+from typing import BinaryIO, Mapping, Sequence
 
 from . import ops
-from .drawing import digraph, render
+from .drawing import page_layout, shown_label
+from .errors import AutodiffError, clip
 from .explaining import Step, backward_steps
-from .expressions import Target, render as render_expression
 from .naming import output_symbol, symbols
-from .reports import Report, Style, emit
-from .program import Program
 from .numbers import format_number
+from .program import Program
+from .reports import Report, Style, emit
 from .rules import local_derivative, node_refs
+from .expressions import Target, render as render_expression
 
-ENGINE_SCRIPTS = ("numbers.js", "mathlib.js", "engine.js")     # in autodiff_cli/web, in this order; then page.js
+ENGINE_SCRIPTS = ("numbers.js", "mathlib.js", "engine.js")     # in autodiff_cli/web, in this order
+PAGE_SCRIPTS = ("graph.js", "train.js", "page.js")             # then these, for the page
 
 SLIDER_SPAN = 2.0       # a slider runs over value ± SLIDER_SPAN·max(1, |value|), widened in the page at will
 GROUPED = 12            # with more inputs than this, inputs sharing a name prefix (w0_*) are grouped
 EXPLAIN_PRECISION = 6   # significant digits of the chain-rule lines, as explain's default
-_PREFIX = re.compile(r"^([^\W\d_]+\d*)_")
+PAGE_ROWS = 10_000      # rows of --data a page holds at most (it trains on all of them in the browser)
+LOSS_NAME = re.compile(r"(?i)loss\w*")      # an output named so is a loss: the page minimises it
+TARGET_NAME = re.compile(r"y\d*")           # a data column named so is a target, not a coordinate
+FIT_LR, STEP_LR = 0.05, 0.01                # the learning rates fit and step start with
+
+
+class PageData:
+    """Rows for the page to train on: each column's numbers, and each row's line in its file."""
+
+    def __init__(self, source: str, columns: Mapping[str, Sequence[float]], lines: Sequence[int]):
+        self.source = source
+        self.columns = {name: [float(x) for x in column] for name, column in columns.items()}
+        self.lines = [int(line) for line in lines]
+        _check_rows(source, len(self.lines))
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    @classmethod
+    def read(cls, path: str, program: Program) -> PageData:
+        """The rows of a CSV or JSON Lines file, as fit reads them: every column an input of the
+        program."""
+        from .points import open_points
+
+        points = open_points(path)
+        extra = [name for name in points.names if name not in program.inputs]
+        if extra:
+            raise AutodiffError(f"{points.source}: the column{'s' if len(extra) > 1 else ''} "
+                                f"{', '.join(clip(name) for name in extra[:8])} name"
+                                f"{'' if len(extra) > 1 else 's'} no input of the program; its inputs are: "
+                                f"{clip(', '.join(program.inputs), 200)}")
+        return cls.from_points(points)
+
+    @classmethod
+    def from_points(cls, points) -> PageData:
+        """The rows of points whose columns are the program's inputs (`FilePoints.only`)."""
+        from .data import read_data
+
+        data = read_data(points)
+        if not data.names:
+            raise AutodiffError(f"{points.source}: no column names an input of the program")
+        _check_rows(data.source, len(data))
+        return cls(data.source, {name: column.tolist() for name, column in data.columns.items()},
+                   data.lines.tolist())
+
+
+def _check_rows(source: str, count: int) -> None:
+    if not count:
+        raise AutodiffError(f"{source}: no rows to train on")
+    if count > PAGE_ROWS:
+        raise AutodiffError(f"{source} has {count:,} rows, more than the {PAGE_ROWS:,} a page holds (it trains on "
+                            "every one in the browser)",
+                            hint="give the page a sample of the rows; autodiff fit trains on any number")
 
 
 def live_page(program: Program, *, precision: int = 4, rankdir: str = "LR", backend: str = "auto",
-              title: str | None = None) -> str:
-    """The page for a program that has been run: the graph first (zoom and pan), the inputs in a
-    side panel, backprop to watch edge by edge, and training with a loss curve."""
-    svg = render(digraph(program, precision=precision, rankdir=rankdir).source, "svg", backend).decode("utf-8")
-    model = page_model(program, precision)
-    output = html.escape(model["outputName"])
-    heading = html.escape(title or model["outputName"])
-    return "\n".join([
-        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>autodiff: {heading}</title>", f"<style>{web_script('page.css')}</style>", "</head>", "<body>",
-        '<header id="top">',
-        f'<h1><span class="name">{output}</span> = <output id="value" data-output aria-live="polite" '
-        f'aria-label="{output}">{format_number(program.value, precision)}</output></h1>',
-        _program_text(program),
-        "</header>",
-        '<div id="message" role="status" aria-live="assertive"></div>',
-        '<main id="layout">',
-        '<section id="graph-pane" aria-label="the graph">',
-        '<div id="zoom" role="toolbar" aria-label="zoom">'
-        '<button type="button" data-action="fit" aria-label="fit the graph to the screen">fit</button>'
-        '<button type="button" data-action="zoom-in" aria-label="zoom in">+</button>'
-        '<button type="button" data-action="zoom-out" aria-label="zoom out">−</button></div>',
-        '<div id="viewport" tabindex="0" aria-label="the graph: drag or arrow keys to pan, wheel or + and - to '
-        'zoom, 0 to fit; Tab to a value and Enter for its chain rule">',
-        annotate(svg), "</div>", "</section>",
-        '<aside id="side">',
-        _inputs_panel(program),
-        '<section id="explain" aria-label="chain rule" aria-live="polite"><h2>chain rule</h2>'
-        '<p class="hint">Click a value (or Tab to it and press Enter) for its chain-rule lines.</p>'
-        '<pre id="chain"></pre></section>',
-        "</aside>", "</main>",
-        '<footer id="controls">',
-        '<section id="backward" aria-label="backprop, edge by edge"><h2>backward</h2><div class="buttons">'
-        '<button type="button" data-action="backward-start" aria-label="back to the start">|◀</button>'
-        '<button type="button" data-action="backward-prev" aria-label="previous edge">◀</button>'
-        '<button type="button" data-action="backward-next" aria-label="next edge">▶</button>'
-        '<button type="button" data-action="backward-end" aria-label="every edge">▶|</button>'
-        '<button type="button" data-action="backward-play" aria-label="play">play</button>'
-        '<label>speed <input id="speed" type="range" min="1" max="20" value="4" aria-label="edges per second">'
-        "</label></div>"
-        '<output id="step-line" aria-live="polite"></output></section>',
-        '<section id="train" aria-label="training"><h2>train</h2><div class="buttons">'
-        '<label>lr <input id="lr" type="text" inputmode="decimal" value="0.01" aria-label="learning rate" '
-        'size="7"></label>'
-        '<label><input id="minimize" type="checkbox"> minimise</label>'
-        '<label>steps <input id="steps" type="text" inputmode="numeric" value="100" aria-label="steps to run" '
-        'size="5"></label>'
-        '<button type="button" data-action="step" id="step">step</button>'
-        '<button type="button" data-action="run">run</button>'
-        '<button type="button" data-action="stop">stop</button>'
-        '<button type="button" data-action="reset">reset</button></div>'
-        '<figure id="loss" aria-label="the output after each step">'
-        '<svg viewBox="0 0 200 60" preserveAspectRatio="none" role="img" aria-label="loss curve">'
-        '<polyline id="loss-line" fill="none" stroke="#1f6feb" stroke-width="1.5" vector-effect="non-scaling-stroke" '
-        'points=""/></svg>'
-        '<figcaption>step <span id="loss-step">0</span>: <span data-loss aria-live="polite">'
-        f"{format_number(program.value, precision)}</span></figcaption></figure></section>",
-        "</footer>",
-        "<script>",
-        engine_script(program, model),
-        web_script("page.js"),
-        "</script>", "</body>", "</html>", ""])
+              title: str | None = None, data: PageData | None = None, data_like: Sequence[str] = ()) -> str:
+    """The page for a program that has been run: the graph first (zoom and pan, an overview when
+    it is large), the inputs in a side panel, backprop to watch edge by edge, and training with a
+    loss curve: on `data`'s rows as `fit` trains, else at the point as `step` steps.
+
+    `data_like` names inputs that are data rather than parameters (net's x0, ..., y: the inputs
+    the program gives no value): when the output is a loss they start fixed."""
+    other = "TB" if rankdir == "LR" else "LR"
+    layouts = [page_layout(program, precision, direction, backend) for direction in (rankdir, other)]
+    model = page_model(program, precision, layouts, data, data_like)
+    value = format_number(program.value, precision)
+    return fill(web_text("page.html"), {
+        "title": html.escape(title or model["outputName"]),
+        "output": html.escape(model["outputName"]),
+        "value": html.escape(value),
+        "summary": html.escape(summary(program, data)),
+        "program": html.escape(_program_text(program)),
+        "style": web_text("page.css"),
+        "script": page_script(program, model),
+    })
+
+
+_HOLE = re.compile(r"\{\{(\w+)\}\}")
+
+
+def fill(template: str, holes: Mapping[str, str]) -> str:
+    """The template with each `{{name}}` replaced, in one pass (a hole's text is never read again
+    for holes); a name the template has and `holes` has not is an error."""
+    return _HOLE.sub(lambda match: holes[match.group(1)], template)
+
+
+def summary(program: Program, data: PageData | None) -> str:
+    inputs = len(program.inputs)
+    parts = [f"{len(program.nodes):,} nodes", f"{inputs:,} input{'s' if inputs != 1 else ''}"]
+    if data is not None:
+        parts.append(f"{len(data):,} row{'s' if len(data) != 1 else ''} of {data.source}")
+    return " · ".join(parts)
 
 
 def _program_text(program: Program) -> str:
-    """The program behind a toggle, a statement per line."""
+    """The program, a statement per line."""
     lines = []
     for line in program.text.strip().splitlines():
         code, hash_, comment = line.partition("#")
         statements = [part.strip() for part in code.split(";") if part.strip()]
         lines += statements[:-1] + [f"{statements[-1]}  #{comment}" if statements and hash_ else
                                     (statements[-1] if statements else f"#{comment}")]
-    text = "\n".join(lines) if lines else "(built in Python)"
-    return f'<details id="program"><summary>program</summary><pre>{html.escape(text)}</pre></details>'
+    return "\n".join(lines) if lines else "(built in Python)"
 
 
-def _inputs_panel(program: Program) -> str:
-    """A row per input (slider, value box, range, frozen), in groups by name prefix when many."""
-    groups: dict[str, list[str]] = {}
-    for name in program.inputs:
-        prefix = _PREFIX.match(name)
-        key = f"{prefix.group(1)}_*" if prefix and len(program.inputs) > GROUPED else ""
-        groups.setdefault(key, []).append(name)
-    parts = ['<section id="inputs" aria-label="inputs"><h2>inputs</h2>',
-             '<input id="filter" type="search" placeholder="filter inputs" aria-label="filter inputs">']
-    for key, names in groups.items():
-        rows = "".join(_input_row(name, program.inputs[name].data) for name in names)
-        if key and len(names) > 1:
-            parts.append(f'<details class="group" data-group-name="{html.escape(key)}"><summary>'
-                         f"{html.escape(key)} ({len(names)})</summary>{rows}</details>")
-        else:
-            parts.append(rows)
-    parts.append("</section>")
-    return "".join(parts)
+def script_json(value) -> str:
+    """JSON to put inside a <script>: strict (no NaN), and with <, > and & as \\u escapes, and the
+    line separators JavaScript once refused, so no text in it can end the script (`</script>`) or
+    change how HTML reads it (`<!--`)."""
+    text = json.dumps(value, allow_nan=False, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _input_row(name: str, value: float) -> str:
-    span = SLIDER_SPAN * max(1.0, abs(value))
-    low, high = value - span, value + span
-    n = html.escape(name, quote=True)
-    return (f'<div class="input" data-row="{n}"><span class="name">{n}</span>'
-            f'<input type="range" step="any" min="{low!r}" max="{high!r}" value="{value!r}" data-input="{n}" '
-            f'aria-label="{n}">'
-            f'<input type="text" inputmode="decimal" value="{value!r}" data-input-box="{n}" aria-label="{n} value" '
-            f'size="9">'
-            f'<span class="range"><input type="text" inputmode="decimal" value="{low!r}" data-range="{n}" '
-            f'data-end="min" aria-label="{n} from" size="6"> to '
-            f'<input type="text" inputmode="decimal" value="{high!r}" data-range="{n}" data-end="max" '
-            f'aria-label="{n} to" size="6"></span>'
-            f'<label><input type="checkbox" data-freeze="{n}" aria-label="keep {n} fixed"> fixed</label></div>')
+_UNSAFE = re.compile(r"</script|<!--|<script", re.I)
 
 
-def page_model(program: Program, precision: int) -> dict:
+def checked_script(text: str) -> str:
+    """A script for the page, which must not hold `</script`, `<!--` or `<script` anywhere: user
+    text is JSON (`script_json`), so only the op table's own code could, and that is refused."""
+    found = _UNSAFE.search(text)
+    if found:
+        raise AutodiffError(f"the page's script would hold {found.group(0)!r} (from the op table's JavaScript forms), "
+                            "which would end it early: the page is not written")
+    return text
+
+
+def page_model(program: Program, precision: int, layouts: list[dict] | None = None, data: PageData | None = None,
+               data_like: Sequence[str] = ()) -> dict:
     """What the page's script needs: the engine's model, the names (and the legend of short
-    names, as explain prints it), and explain's backward pass as a sequence of steps (in
-    symbols; the page adds the numbers, as explain does)."""
+    names, as explain prints it), explain's backward pass as a sequence of steps (in symbols; the
+    page adds the numbers, as explain does), the layouts (the direction asked for, then the
+    other: the page draws the one that reads better on its screen), and what training starts
+    with."""
+    from .arrays import chunk_size
     from .explaining import legend_lines
 
     names = symbols(program)
+    is_loss = data is not None or bool(LOSS_NAME.fullmatch(program.output_label))
+    columns = list(data.columns) if data is not None else []
+    fixed = [name for name in program.inputs if name in data_like and name not in columns] if is_loss else []
+    coordinates = columns or ([name for name in program.inputs if name in data_like] if is_loss else [])
+    features = [name for name in coordinates if not TARGET_NAME.fullmatch(name)]
+    predicted = program.names.get("out", program.output)
+    heatmap = None
+    if len(features) == 2 and predicted is not None:
+        targets = [name for name in (columns or data_like) if TARGET_NAME.fullmatch(name) and name in program.inputs]
+        heatmap = {"x": features[0], "y": features[1], "node": predicted.index,
+                   "label": program.label(predicted), "target": targets[0] if targets else None}
+    roles = ["output" if node is program.output else "input" if node.op is ops.INPUT
+             else "const" if node.op is ops.CONST else "value" for node in program.nodes]
     return {**engine_model(program), "outputName": program.output_label, "outputSymbol": output_symbol(program),
             "symbols": names, "legend": legend_lines(program), "steps": explain_steps(program, names),
             "precision": precision, "explainPrecision": EXPLAIN_PRECISION,
-            "start": {name: node.data for name, node in program.inputs.items()}}
+            "start": {name: node.data for name, node in program.inputs.items()},
+            "boxLabels": [shown_label(program.label(node)) for node in program.nodes], "roles": roles,
+            "layouts": layouts, "isLoss": is_loss, "fixed": fixed, "grouped": GROUPED, "sliderSpan": SLIDER_SPAN,
+            "lr": FIT_LR if data is not None else STEP_LR, "heatmap": heatmap,
+            "data": None if data is None else {"source": data.source, "columns": data.columns, "lines": data.lines,
+                                               "chunk": chunk_size(len(program.nodes))}}
 
 
 def explain_steps(program: Program, names: list[str]) -> list[list]:
@@ -205,12 +247,20 @@ def engine_model(program: Program) -> dict:
 def engine_script(program: Program, model: dict | None = None) -> str:
     """The program's engine in JavaScript: MODEL, OPS and LOCALS, then numbers.js and engine.js,
     which define `run(values)` (the page's, and the cross-surface tests')."""
-    return "\n".join([f"const MODEL = {json.dumps(model or engine_model(program), allow_nan=False)};",
-                      ops_script(program), locals_script(program), *map(web_script, ENGINE_SCRIPTS)])
+    return checked_script("\n".join([f"const MODEL = {script_json(model or engine_model(program))};",
+                                     ops_script(program), locals_script(program), *map(web_text, ENGINE_SCRIPTS)]))
 
 
-def web_script(name: str) -> str:
+def page_script(program: Program, model: dict) -> str:
+    """The page's whole script: the engine, then the page's own scripts."""
+    return checked_script("\n".join([engine_script(program, model), *map(web_text, PAGE_SCRIPTS)]))
+
+
+def web_text(name: str) -> str:
     return files("autodiff_cli").joinpath("web", name).read_text(encoding="utf-8")
+
+
+web_script = web_text       # the name older callers use
 
 
 def ops_script(program: Program) -> str:
@@ -221,13 +271,14 @@ def ops_script(program: Program) -> str:
     entries = []
     for op in used:
         value = op.applied_to({"x": "x", "y": "y"}, "javascript")
-        refuse = ", ".join(f"[(x, y) => {condition.render('javascript')}, {json.dumps(message)}]"
+        refuse = ", ".join(f"[(x, y) => {condition.render('javascript')}, {script_json(message)}]"
                            for message, condition in op.refuse.items())
         parameters = "(x, o)" if op.arity == 1 else "(x, y, o)"
-        undefined = ", ".join("[" + ", ".join(f"[{parameters} => {condition.render('javascript')}, {json.dumps(message)}]"
+        undefined = ", ".join("[" + ", ".join(f"[{parameters} => {condition.render('javascript')}, "
+                                              f"{script_json(message)}]"
                                               for message, condition in conditions.items()) + "]"
                               for conditions in op.undefined)
-        entries.append(f"  {json.dumps(op.name)}: {{value: (x, y) => {value}, refuse: [{refuse}], "
+        entries.append(f"  {script_json(op.name)}: {{value: (x, y) => {value}, refuse: [{refuse}], "
                        f"undefined: [{undefined}]}}")
     return "const OPS = {\n" + ",\n".join(entries) + "\n};"
 
@@ -259,25 +310,6 @@ def locals_script(program: Program) -> str:
     return "const LOCALS = [\n  " + ",\n  ".join(entries) + "\n];"
 
 
-_NODE_GROUP = re.compile(r'<g id="node\d+" class="node">\s*<title>((?:v|op)(\d+))</title>(.*?)</g>', re.S)
-_FIELD = re.compile(r">(data|grad) ([^<]*)</text>")
-
-
-def annotate(svg: str) -> str:
-    """Graphviz's SVG, without its XML prologue, with the page's hooks: each node group gets
-    `data-group`, and each shown data and grad number its own `<tspan data-node data-field>`."""
-    svg = svg[svg.index("<svg"):]
-
-    def group(match: re.Match) -> str:
-        name, index, body = match.group(1), match.group(2), match.group(3)
-        if name.startswith("v"):
-            body = _FIELD.sub(lambda f: f'>{f.group(1)} <tspan data-node="{index}" data-field="{f.group(1)}">'
-                                        f"{f.group(2)}</tspan></text>", body)
-        return f'<g class="node" data-group="{name}"><title>{name}</title>{body}</g>'
-
-    return _NODE_GROUP.sub(group, svg)
-
-
 class LivePage(Report):
     """The live page of a program, shown inline in a notebook (in a frame), saved as a file, or
     written by `graph -o page.html`."""
@@ -301,11 +333,23 @@ class LivePage(Report):
         out.write(self.page.encode("utf-8", "backslashreplace"))   # a lone surrogate (a byte that was not UTF-8) shown, not raised
 
 
-def live(graph, **options) -> LivePage:
+def live(graph, data: PageData | str | Mapping[str, Sequence[float]] | None = None, **options) -> LivePage:
     """The lecture's picture, live: `live(evaluate("(a*b+c)*f", a=2, b=-3, c=10, f=-2))` in a notebook
     shows the graph with a slider per input.  Takes a run program or a `Value` (with its inputs
-    labelled); options as `live_page`."""
+    labelled); `data`, rows to train on (a CSV or JSON Lines file's path, or a mapping of input
+    names to columns of numbers); options as `live_page`."""
     program = graph if isinstance(graph, Program) else Program.from_value(graph)
-    if program.output.data is None:
+    if isinstance(data, str):
+        data = PageData.read(data, program)
+    elif data is not None and not isinstance(data, PageData):
+        program.check_inputs(data, "the data's columns")
+        lengths = {len(column) for column in data.values()}
+        if len(lengths) != 1:
+            raise AutodiffError("the data's columns must all have the same number of rows")
+        data = PageData("the data", data, range(1, lengths.pop() + 1))
+    if data is not None:
+        program.set({name: column[0] for name, column in data.columns.items()})
         program.run()
-    return LivePage(live_page(program, **options))
+    elif program.output.data is None:
+        program.run()
+    return LivePage(live_page(program, data=data, **options))

@@ -1,4 +1,5 @@
 """`autodiff graph`: golden DOT files, both renderers, and the missing-renderer path."""
+import random
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -185,3 +186,98 @@ def test_binary_formats_are_refused_on_a_terminal():
     os.close(primary)
     assert done.returncode == 2 and b"\x89PNG" not in shown
     assert "PNG is binary" in done.stderr and "-o graph.png" in done.stderr
+
+
+# Shapes of programs for layout: generated from a seed, each family with its own difficulty for a
+# layered drawing (bench/page.py measures them at up to 2,000 nodes, many seeds each).
+
+UNARY = ("tanh", "sin", "cos", "sigmoid", "relu", "abs", "exp")
+
+
+def heavy_fanout(statements: int, seed: int) -> str:
+    """Each statement uses the one before and, mostly, a value far above it or an input (as
+    ../shared/data/layout/used270.ad): many edges span most of the ranks."""
+    rng = random.Random(seed)
+    lines = [f"x{i} = {rng.uniform(-1, 1):.3f}" for i in range(1, 7)]
+    for k in range(1, statements + 1):
+        previous = f"t{k - 1}" if k > 1 else "x1"
+        far = f"t{rng.randint(1, k - 2)}" if k > 3 and rng.random() < 0.6 else f"x{rng.randint(1, 6)}"
+        lines.append(rng.choice([f"t{k} = {rng.choice(UNARY)}({previous}) + {far}*{rng.uniform(0, 1):.2f}",
+                                 f"t{k} = tanh({previous}*{far} + {rng.uniform(0, 1):.2f})",
+                                 f"t{k} = sigmoid({previous} - {far})"]))
+    return "\n".join(lines)
+
+
+def shared_weights(neurons: int, seed: int) -> str:
+    """A chain of neurons sharing a few weights (as chain50.ad): long edges from the weights to
+    every rank."""
+    rng = random.Random(seed)
+    weights = [f"w{i}" for i in range(rng.randint(1, 3))]
+    lines = [f"{w} = {rng.uniform(-1, 1):.3f}" for w in weights] + ["h0 = 0.5", "h1 = 0.25"]
+    for k in range(2, neurons + 2):
+        lines.append(f"h{k} = tanh(h{k - 1}*{rng.choice(weights)} + h{k - 2}*{rng.choice(weights)} "
+                     f"+ {rng.uniform(-0.5, 0.5):.2f})")
+    return "\n".join(lines)
+
+
+def deep_chain(length: int, seed: int) -> str:
+    """One long chain of unary ops and constants: as many ranks as nodes, nearly."""
+    rng = random.Random(seed)
+    lines = ["x = 0.5"]
+    previous = "x"
+    for k in range(1, length + 1):
+        lines.append(f"c{k} = {rng.choice(UNARY[:4])}({previous})*{rng.uniform(0.5, 1):.2f}")
+        previous = f"c{k}"
+    return "\n".join(lines)
+
+
+def wide_sum(terms: int, seed: int) -> str:
+    """Many small terms of a few inputs, all summed at the end (one + per term, in a chain)."""
+    rng = random.Random(seed)
+    lines = [f"x{i} = {rng.uniform(-1, 1):.3f}" for i in range(8)]
+    for k in range(terms):
+        a, b = rng.randrange(8), rng.randrange(8)
+        lines.append(f"s{k} = {rng.choice(UNARY)}(x{a}*{rng.uniform(-1, 1):.2f} + x{b})")
+    lines.append("out = " + " + ".join(f"s{k}" for k in range(terms)))
+    return "\n".join(lines)
+
+
+def random_dag(statements: int, seed: int) -> str:
+    """Each statement combines two earlier values chosen at random (as rand240.ad)."""
+    rng = random.Random(seed)
+    names = [f"x{i}" for i in range(8)]
+    lines = [f"{name} = {rng.uniform(-1, 1):.3f}" for name in names]
+    unused = set()
+    for k in range(statements):
+        a, b = rng.choice(names), rng.choice(names)
+        lines.append(f"t{k} = " + (f"{rng.choice(UNARY)}({a})" if rng.random() < 0.3
+                                   else f"{a} {rng.choice('+-*')} {b}"))
+        unused -= {a, b}
+        unused.add(f"t{k}")
+        names.append(f"t{k}")
+    lines.append("out = " + " + ".join(f"{name}*0.001" for name in sorted(unused, key=lambda t: int(t[1:]))))
+    return "\n".join(lines)
+
+
+def net(width: int, seed: int) -> str:
+    """The lecture's MLP, 3 inputs, two hidden layers of `width`, one row's squared loss."""
+    from autodiff_cli.networks import mlp_program
+
+    return "x0 = 2; x1 = 3; x2 = -1; y = 1\n" + mlp_program([3, width, width, 1], seed=seed)
+
+
+# Each shape with its nodes per unit of size (statements, neurons, ...), roughly.
+SHAPES = {"heavy fan-out": (heavy_fanout, 3.4), "shared weights": (shared_weights, 6.0),
+          "deep chain": (deep_chain, 3.0), "wide sum": (wide_sum, 5.0), "random": (random_dag, 4.5),
+          "net": (net, None)}
+
+
+def shape(name: str, nodes: int, seed: int) -> str:
+    """A program of the family `name` with about `nodes` nodes."""
+    make, per_unit = SHAPES[name]
+    if per_unit is None:                        # a net: nodes grow with the square of the width
+        width = 1
+        while 6 * (width + 1) ** 2 + 20 * (width + 1) < nodes:
+            width += 1
+        return make(width, seed)
+    return make(max(2, int(nodes / per_unit)), seed)

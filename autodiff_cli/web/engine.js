@@ -7,7 +7,7 @@
 class Refusal extends Error {}
 
 class DomainFailure extends Error {
-  constructor(id, message) { super(message); this.id = id; }
+  constructor(id, message, reason) { super(message); this.id = id; this.reason = reason; }
 }
 
 // A rule's intermediates must all be finite (the engine's one meaning of a rule): `c` checks each
@@ -56,7 +56,7 @@ function failure(id, data, reason) {
     what = `${MODEL.opSymbols[id]} (${operands.join(", ")})`;
   }
   const [line, column] = MODEL.positions[id];
-  return new DomainFailure(id, `${line ? `line ${line}, column ${column}: ` : ""}${what}: ${reason}`);
+  return new DomainFailure(id, `${line ? `line ${line}, column ${column}: ` : ""}${what}: ${reason}`, reason);
 }
 
 function forwardPass(values) {

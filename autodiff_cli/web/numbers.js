@@ -34,8 +34,14 @@ function withPoint(digits, decimals) {
   return padded.slice(0, padded.length - decimals) + "." + padded.slice(padded.length - decimals);
 }
 
+// Python's text for a number that is not finite (the page shows none: callers keep them out).
+function nonFinite(x) {
+  return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
+}
+
 // Python's f"{x:.{p}f}".
 function formatFixed(x, p) {
+  if (!Number.isFinite(x)) return nonFinite(x);
   const parts = decompose(x);
   return (parts.negative ? "-" : "") + withPoint(scaledRound(parts, p).toString(), p);
 }
@@ -59,6 +65,7 @@ function exponentText(k) {
 
 // Python's f"{x:.{p}e}".
 function formatExponent(x, p) {
+  if (!Number.isFinite(x)) return nonFinite(x);
   const s = significant(x, p);
   const mantissa = p === 0 ? s.digits : s.digits[0] + "." + s.digits.slice(1);
   return (s.negative ? "-" : "") + mantissa + "e" + exponentText(s.exponent);
@@ -66,6 +73,7 @@ function formatExponent(x, p) {
 
 // Python's f"{x:.{p}g}".
 function formatGeneral(x, p) {
+  if (!Number.isFinite(x)) return nonFinite(x);
   p = Math.max(p, 1);
   const s = significant(x, p - 1);
   const sign = s.negative ? "-" : "";
@@ -80,6 +88,7 @@ function formatGeneral(x, p) {
 
 // Python's repr(x) of a float: the shortest digits that read back, fixed from 1e-4 up to 1e16.
 function pythonRepr(x) {
+  if (!Number.isFinite(x)) return nonFinite(x);
   const negative = x < 0 || Object.is(x, -0);
   const [mantissa, exponentPart] = Math.abs(x).toExponential().split("e");
   const digits = mantissa.replace(".", "");
@@ -98,7 +107,7 @@ function pythonRepr(x) {
 // The tables' format (tables.format_number): `precision` decimals, unless that drops significant
 // digits (0.00012345 would show 0.0001) or the number is huge: then scientific notation.
 function formatNumber(x, precision) {
-  if (x === null || x === undefined) return "-";
+  if (x === null || x === undefined || !Number.isFinite(x)) return "-";   // never NaN or Infinity on a screen
   const a = Math.abs(x);
   if (a >= 1e12) return formatExponent(x, precision);
   const fixed = formatFixed(x, precision);
