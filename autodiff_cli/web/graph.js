@@ -11,7 +11,7 @@
 "use strict";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-const ALL_IN_DOM = 300;        // up to this many nodes, every box is on the page all the time
+const ALL_IN_DOM = 60;         // up to this many nodes, every box is on the page all the time (each text costs a frame time)
 const FAR_SCALE = 0.35;        // below this scale a large graph is drawn on the canvas, without text
 const HOME_SCALE = 0.5;        // a graph that fits at this scale opens whole; a larger one, readable
 const READ_SCALE = 1;          // ... at this scale, on its output end
@@ -38,6 +38,7 @@ class GraphView {
     model.nodes.forEach(([, inputs], i) => inputs.forEach((x) => this.consumers[x].push(i)));
     this.elements = new Map();            // item (node id, or "e" + edge key) -> its element, made once
     this.shown = new Set();               // the items on the page now
+    this.stale = new Set();               // values on the page whose numbers are not painted yet
     this.onPath = new Set();              // node ids on the selected value's paths to the output
     this.current = null;                  // the replayed edge's key
     this.currentNodes = new Set();
@@ -76,6 +77,7 @@ class GraphView {
     for (const edge of this.edges) edge.box = this.edgeBox(edge);
     for (const item of this.shown) this.elements.get(item).remove();
     this.shown.clear();
+    this.stale.clear();
     this.elements.clear();
     this.overviewImage = null;
     this.columns();
@@ -299,7 +301,10 @@ class GraphView {
       const element = this.element(item);
       (typeof item === "number" ? this.nodeLayer : this.edgeLayer).appendChild(element);
       this.shown.add(item);
-      if (typeof item === "number" && item < this.n) this.attached(item);
+      if (typeof item === "number" && item < this.n) this.stale.add(item);
+    }
+    for (const id of this.stale) {
+      if (this.visible(id)) { this.stale.delete(id); this.attached(id); }
     }
     this.drawFar(far);
     this.drawOverview();
@@ -418,8 +423,25 @@ class GraphView {
     this.redecorate();
   }
 
-  forShown(paint) {
-    for (const item of this.shown) if (typeof item === "number" && item < this.n) paint(item);
+  // Whether a value's box is in view (or nearly): only those are painted when the numbers change;
+  // the others are painted when they come into view.
+  visible(id) {
+    if (id === this.focusId) return true;               // its name, which carries its numbers, stays current
+    if (!this.view) return false;
+    const v = this.view;
+    const width = this.size.width / v.scale;
+    const height = this.size.height / v.scale;
+    const b = this.boxes[id];
+    return b[0] + b[2] / 2 >= v.x - width * 0.05 && b[0] - b[2] / 2 <= v.x + width * 1.05 &&
+      b[1] + b[3] / 2 >= v.y - height * 0.05 && b[1] - b[3] / 2 <= v.y + height * 1.05;
+  }
+
+  // The numbers changed: paint the values in view now, the others when they come into view.
+  refresh(paint) {
+    for (const item of this.shown) {
+      if (typeof item !== "number" || item >= this.n) continue;
+      if (this.visible(item)) { this.stale.delete(item); paint(item); } else this.stale.add(item);
+    }
   }
 
   drawFar(far) {
@@ -512,8 +534,9 @@ class GraphView {
     if (!this.shown.has(id)) {
       this.nodeLayer.appendChild(this.element(id));
       this.shown.add(id);
-      this.attached(id);
     }
+    this.stale.delete(id);
+    this.attached(id);
     const element = this.elements.get(id);
     element.setAttribute("tabindex", "0");
     element.focus({ preventScroll: true });
@@ -557,6 +580,10 @@ class GraphView {
       const before = this.size;
       this.size = { width, height };
       if (!width || !height) return;
+      // The picture sized in pixels, not as 100% of its box: Chromium lays out every text of an SVG
+      // sized in percent again whenever anything around it is laid out (a slider's thumb moving).
+      this.svg.style.width = `${width}px`;
+      this.svg.style.height = `${height}px`;
       if (!this.view) this.chooseLayout();
       if (!this.view || !before.width || !before.height) { this.home(); return; }
       this.view = { ...this.view, x: this.view.x + (before.width - width) / 2 / this.view.scale,

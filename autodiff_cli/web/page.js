@@ -33,8 +33,13 @@ let trainer = null;
 // ---- messages: the bar (errors, never moving the controls), notes beside boxes, and one
 // announcement per user action in the one live region
 
+// Text is only written when it changes: a write lays the page out again.
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
 function say(text) {
-  $("#message").textContent = text;
+  setText($("#message"), text);
 }
 
 function announce(text) {
@@ -43,8 +48,8 @@ function announce(text) {
 
 function note(box, text) {
   const element = document.getElementById(box.getAttribute("aria-describedby"));
-  if (element) element.textContent = text;
-  if (text) box.setAttribute("aria-invalid", "true"); else box.removeAttribute("aria-invalid");
+  if (element) setText(element, text);
+  if (text) box.setAttribute("aria-invalid", "true"); else if (box.hasAttribute("aria-invalid")) box.removeAttribute("aria-invalid");
 }
 
 // ---- numbers typed by hand: Python's float syntax for a finite decimal number, else null
@@ -81,8 +86,8 @@ function paintNode(id) {
 
 function paintAll() {
   window.autodiffState = state;
-  $("#value").textContent = format(state.data[MODEL.output]);
-  graph.forShown(paintNode);
+  setText($("#value"), format(state.data[MODEL.output]));
+  graph.refresh(paintNode);
 }
 
 // The program at a point: {state}, or {failure} (a DomainFailure naming the node).
@@ -729,7 +734,28 @@ function runSteps() {
   let left = total;
   let error = null;
   say("");
+  // Steps in tasks of about 12 ms, one after another; the page is drawn at most once a frame,
+  // between them, so a frame's drawing never holds the steps up.
+  const run_ = { stopped: false, frame: null };
+  const channel = new MessageChannel();
+  const draw = () => {
+    run_.frame = null;
+    afterSteps();
+    if (heatmap && performance.now() - heatmapAt > 250) { heatmap.compute(values); heatmapAt = performance.now(); }
+  };
+  const finish = () => {
+    if (run_.frame !== null) cancelAnimationFrame(run_.frame);
+    channel.port1.close();
+    trainer = null;
+    afterSteps();
+    if (heatmap) heatmap.compute(values);
+    window.autodiffRunning = false;
+    if (error) say(error);
+    const first = opening !== null ? opening : curve.kept[before];
+    announce(error || `${curve.count - before} steps: ${MODEL.outputName} ${format(first)} to ${$("[data-loss]").textContent}`);
+  };
   const tick = () => {
+    if (run_.stopped) return;
     const started = performance.now();
     while (left > 0 && performance.now() - started < 12) {
       error = stepOnce(chosen);
@@ -737,33 +763,33 @@ function runSteps() {
       left -= 1;
       if (curve.count % 1000 === 0) window.autodiffStepTimes.push([curve.count, performance.now()]);
     }
-    afterSteps();
-    if (heatmap && (left === 0 || performance.now() - heatmapAt > 250)) { heatmap.compute(values); heatmapAt = performance.now(); }
-    if (left > 0 && trainer !== null) {
-      trainer = requestAnimationFrame(tick);
-    } else {
-      trainer = null;
-      window.autodiffRunning = false;
-      if (error) say(error);
-      const first = opening !== null ? opening : curve.kept[before];
-      announce(error || `${curve.count - before} steps: ${MODEL.outputName} ${format(first)} to ${$("[data-loss]").textContent}`);
-    }
+    if (left === 0) { finish(); return; }
+    if (run_.frame === null) run_.frame = requestAnimationFrame(draw);
+    channel.port2.postMessage(null);
+  };
+  channel.port1.onmessage = tick;
+  run_.stop = () => {
+    run_.stopped = true;
+    if (run_.frame !== null) cancelAnimationFrame(run_.frame);
+    channel.port1.close();
   };
   window.autodiffRunning = true;
-  trainer = requestAnimationFrame(tick);
+  trainer = run_;
+  channel.port2.postMessage(null);
 }
 
 function stopSteps() {
   if (trainer !== null) {
-    cancelAnimationFrame(trainer);
+    trainer.stop();
     trainer = null;
+    afterSteps();
     window.autodiffRunning = false;
     announce(`stopped at step ${$("#loss-step").textContent}`);
   }
 }
 
 function reset() {
-  if (trainer !== null) { cancelAnimationFrame(trainer); trainer = null; window.autodiffRunning = false; }
+  if (trainer !== null) { trainer.stop(); trainer = null; window.autodiffRunning = false; }
   session = null;
   curve.clear();
   for (const name of parameters) {
