@@ -63,11 +63,14 @@ class SourceError(AutodiffError):
 class MissingInputsError(SourceError):
     """Inputs that have no value, all of them at once; points at the first one's first use."""
 
-    def __init__(self, names: list[str], text: str, start: int):
+    def __init__(self, names: list[str], text: str, start: int, columns: list[str] | None = None):
         shown = ", ".join(clip(name) for name in names[:20]) + (" …" if len(names) > 20 else "")
         which = f"the input {shown} has" if len(names) == 1 else f"the inputs {shown} have"
+        if columns is not None:             # training: the data's columns are set per row; these are parameters
+            which = f"the parameter{'s' if len(names) > 1 else ''} {shown} " + ("has" if len(names) == 1 else "have")
+            which += f" no value to start from (the data's columns are {clip(', '.join(columns), 200)})"
         self.notes = ["for Euler's number write exp(1)"] if "e" in names else []
-        super().__init__(f"{which} no value", text, start, start + len(names[0]),
+        super().__init__(which if columns is not None else f"{which} no value", text, start, start + len(names[0]),
                          hint="; ".join(["give a value to each, or write NAME = NUMBER in the program", *self.notes]))
         self.names = names
 

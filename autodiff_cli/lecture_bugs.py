@@ -23,6 +23,7 @@ from .program import Program
 BUGS = {
     "overwrite": "gradients assigned (self.grad = ...) instead of accumulated (+=)",
     "no-zero": "backward run a second time without zeroing the gradients (they compound)",
+    "no-zero-training": "the gradients not zeroed between steps (p.grad = 0.0 forgotten): they compound",
 }
 
 

@@ -26,7 +26,7 @@ from .output import raw
 from .parsing import parse
 from .program import Program
 from .reports import Report, Style
-from .points import Axis, Grid
+from .points import Axis, Grid, Points
 from .sweeping import sweep
 
 FILE_FORMATS = ("svg", "png", "pdf")
@@ -620,3 +620,64 @@ class LossPlotReport(Report):
 
     def write_pdf(self, out: BinaryIO, style: Style) -> None:
         write_loss_plot(self.losses, out, "pdf", self.title)
+
+
+class FitPlotReport(Report):
+    """A fitted model of one predictor: the data and the fitted curve above, the residuals below."""
+
+    formats = FILE_FORMATS
+
+    def __init__(self, x, y, grid, curve, residuals, names: tuple[str, str], title: str):
+        self.x, self.y, self.grid, self.curve, self.residuals = x, y, grid, curve, residuals
+        self.names = names
+        self.title = title
+
+    def _draw(self, out: BinaryIO, fmt: str) -> None:
+        figure = _matplotlib_figure(2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+            top.plot(self.x, self.y, "o", color="C0", markersize=3, label="data")
+            top.plot(self.grid, self.curve, color="C3", linewidth=1.6, label="fitted model")
+            top.set_ylabel(self.names[1])
+            top.set_title(self.title)
+            top.legend(loc="best", fontsize="small", framealpha=0.8)
+            top.grid(alpha=0.3)
+            bottom.plot(self.x, self.residuals, "o", color="C2", markersize=3)
+            bottom.axhline(0, color="black", linewidth=0.5)
+            bottom.set_ylabel("residual")
+            bottom.set_xlabel(self.names[0])
+            bottom.grid(alpha=0.3)
+            _save(figure, out, fmt)
+
+    def write_svg(self, out: BinaryIO, style: Style) -> None:
+        self._draw(out, "svg")
+
+    def write_png(self, out: BinaryIO, style: Style) -> None:
+        self._draw(out, "png")
+
+    def write_pdf(self, out: BinaryIO, style: Style) -> None:
+        self._draw(out, "pdf")
+
+
+def fit_plot(program: Program, data) -> FitPlotReport:
+    """The picture of a least-squares fit whose residual is `model - y` with one predictor column."""
+    import numpy as np
+
+    from .predicting import model_of, predicted_rows
+
+    model, response = model_of(program, data)
+    predictors = [name for name in data.names if name != response and name in program.inputs]
+    if model is None or len(predictors) != 1:
+        raise AutodiffError("a fit's picture needs a residual written model - y and one predictor column",
+                            hint=f"the data's columns are {', '.join(data.names)}")
+    x_name = predictors[0]
+    chunks = list(predicted_rows(program, data))
+    x = np.concatenate([c[x_name] for c in chunks])
+    y = np.concatenate([c[response] for c in chunks])
+    residuals = np.concatenate([c[program.output_label] for c in chunks])
+    grid = np.linspace(float(x.min()), float(x.max()), 400)
+    curve_program = Program(program.text, program.nodes, program.inputs, program.names, model, None)
+    chunk = next(sweep(curve_program, Points.of({x_name: grid, response: np.zeros(len(grid))})))
+    return FitPlotReport(x, y, grid, chunk.value, residuals, (x_name, response),
+                         f"{program.output_label}: the fitted model and its residuals")

@@ -114,12 +114,30 @@ class Points:
     def chunks(self, size: int) -> Iterator[dict]:
         raise NotImplementedError
 
+    @staticmethod
+    def of(columns: dict) -> Points:
+        """Points given as arrays (every one of a length), one chunk."""
+        return _Given(columns)
+
     def each(self) -> Iterator[dict[str, float]]:
         """One point at a time, as {input name: value}."""
         for columns in self.chunks(MAX_CHUNK):
             values = [column.tolist() for column in columns.values()]
             for row in zip(*values):
                 yield dict(zip(columns, row))
+
+
+class _Given(Points):
+    """Points given as arrays."""
+
+    def __init__(self, columns: dict):
+        self.columns = columns
+        self.names = list(columns)
+        self.count = len(next(iter(columns.values()))) if columns else 0
+
+    def chunks(self, size: int) -> Iterator[dict]:
+        for start in range(0, self.count, size):
+            yield {name: values[start:start + size] for name, values in self.columns.items()}
 
 
 class Grid(Points):
@@ -161,7 +179,8 @@ class FilePoints(Points):
     `sources` (bounded, decoded, line numbers kept) a block of lines at a time: CSV by NumPy's C
     reader, falling back to the csv module to name the line of any problem."""
 
-    def __init__(self, blocks: Iterable[tuple[int, str]], source: str):
+    def __init__(self, blocks: Iterable[tuple[int, str]], source: str, columns: Sequence[str] | None = None):
+        """`columns` name the columns of a CSV file with no header (its first line is a row)."""
         self.blocks = iter(blocks)
         self.source = source
         self.count = None
@@ -170,17 +189,35 @@ class FilePoints(Points):
         for number, text in self.blocks:
             offset = 0
             for line_number, line in numbered_lines(number, text):
-                offset += len(line)
                 if line.strip():
-                    self.first, self.rest = (line_number, line), (line_number + 1, text[offset:])
+                    self.first = (line_number, line)
+                    self.rest = (line_number, text[offset:]) if columns else (line_number + 1, text[offset + len(line):])
                     break
+                offset += len(line)
             if self.first is not None:
                 break
         if self.first is None:
             raise AutodiffError(f"{source}: empty: expected a header row of input names, or JSON Lines")
         self.json = self.first[1].lstrip().startswith("{")
-        self.columns = list(self._json_point(*self.first)) if self.json else self._header(*self.first)
+        if columns and self.json:
+            raise AutodiffError(f"{source}: JSON Lines name their own columns: leave out the column names")
+        if columns:
+            self.columns = self._named(columns)
+        else:
+            self.columns = list(self._json_point(*self.first)) if self.json else self._header(*self.first)
         self.names = list(self.columns)         # the columns the points give (all, unless `only`)
+
+    def _named(self, columns: Sequence[str]) -> list[str]:
+        """Columns named by the user for a file with no header: as many as the first row has."""
+        names = [name.strip() for name in columns]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise AutodiffError(f"the column {clip(repeated[0])} is named twice")
+        cells = len(self._csv_rows([self.first])[0][1])
+        if cells != len(names):
+            raise AutodiffError(f"{self.source} line {self.first[0]}: {cells} values for the {len(names)} columns named "
+                                f"({clip(', '.join(names))})")
+        return names
 
     def only(self, names: Collection[str]) -> FilePoints:
         """The points with just these of their columns (the others dropped unread)."""
@@ -326,11 +363,12 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
         yield block
 
 
-def open_points(path: str) -> FilePoints:
-    """The points in the file at `path` ('-' for standard input)."""
+def open_points(path: str, columns: Sequence[str] | None = None) -> FilePoints:
+    """The points in the file at `path` ('-' for standard input); `columns` name the columns of a
+    CSV file with no header row."""
     from .sources import blocks, describe
 
-    return FilePoints(blocks(path), describe(path))
+    return FilePoints(blocks(path), describe(path), columns)
 
 
 def points_from_text(text: str) -> FilePoints:

@@ -11,6 +11,7 @@ from typing import Callable, Collection, Sequence, TextIO
 
 from .errors import AutodiffError
 from .program import Program
+from .lecture_bugs import BUGS
 from .reports import Report, Style
 from .numbers import format_column, format_number
 
@@ -40,12 +41,14 @@ class StepResult:
 
 def gradient_steps(program: Program, lr: float, steps: int = 1, *, minimize: bool = False,
                    freeze: Collection[str] = (),
-                   on_step: Callable[[int], None] | None = None) -> StepResult:
+                   on_step: Callable[[int], None] | None = None, accumulate: bool = False) -> StepResult:
     """Take `steps` gradient steps of size `lr` on every input not in `freeze`.
 
     `on_step(n)` is called after step n (a progress bar, say). Stops with an
     `AutodiffError` when a step leaves an op's domain, naming the last good
-    point; the program is left there.
+    point; the program is left there.  With `accumulate`, the lecture's bug: the
+    gradients are not zeroed between steps, each step moves by the sum of every
+    gradient so far.
     """
     program.check_inputs(freeze, "cannot freeze")
     sign = -1.0 if minimize else 1.0
@@ -54,10 +57,12 @@ def gradient_steps(program: Program, lr: float, steps: int = 1, *, minimize: boo
     start = program.point()
     start_grad = program.grad
     trajectory = array("d", [program.value])
+    carried = [0.0] * len(moving)
     for step in range(1, steps + 1):
         good = program.point()
-        for node in moving:
-            node.data += sign * lr * node.grad
+        for k, node in enumerate(moving):
+            carried[k] = carried[k] + node.grad if accumulate else node.grad
+            node.data += sign * lr * carried[k]
         try:
             program.run()
         except AutodiffError as exc:
@@ -120,18 +125,35 @@ class StepReport(Report):
     formats = ("text", "json", "set")
     text_formats = ("text", "set")
 
-    def __init__(self, program: Program, result: StepResult, *, precision: int = 4, max_rows: int | None = 50):
+    def __init__(self, program: Program, result: StepResult, *, precision: int = 4, max_rows: int | None = 50,
+                 right: StepResult | None = None):
         self.program = program
         self.result = result
         self.precision = precision
         self.max_rows = max_rows
+        self.right = right          # with the lecture's bug: the walk without it
 
     def write_text(self, out: TextIO, style: Style) -> None:
+        if self.right is not None:
+            out.write(f"# WRONG on purpose: the lecture's bug, {BUGS['no-zero-training']}\n")
         write_step_report(self.program, self.result, out, precision=self.precision, rich=style.rich,
                           max_rows=self.max_rows)
+        if self.right is not None:
+            fixed = self.right.trajectory
+            out.write(f"the right walk, without the bug: {self.program.output_label} "
+                      f"{format_number(fixed[0], self.precision)} -> {format_number(fixed[-1], self.precision)}\n")
 
     def write_set(self, out: TextIO, style: Style) -> None:
         out.write(set_arguments(self.result.end))
 
+    @classmethod
+    def of_point(cls, program: Program, point: dict[str, float]) -> StepReport:
+        """A report of nothing but a point, for its `--set` line (fitted parameters, say)."""
+        return cls(program, StepResult(point, {}, point, {}, array("d"), frozenset()))
+
     def document(self) -> dict:
-        return step_document(self.program, self.result)
+        document = step_document(self.program, self.result)
+        if self.right is not None:
+            document = {"warning": f"WRONG on purpose: the lecture's bug, {BUGS['no-zero-training']}", **document,
+                        "right_trajectory": self.right.trajectory.tolist()}
+        return document

@@ -27,7 +27,7 @@ from .stepping import set_arguments
 from .arrays import ArrayProgram
 from .data import Data
 from .points import numpy
-from .numbers import format_number
+from .numbers import format_column, format_number
 
 # Training
 
@@ -115,6 +115,7 @@ class FitResult:
 
 
 MASK64 = (1 << 64) - 1
+PREDICTION_ROWS = 20        # rows of predictions in the report (--predict FILE writes them all)
 
 
 class Batches:
@@ -222,9 +223,28 @@ class _Passes:
         return good, first
 
 
+def parameters_of(program: Program, data: Data, freeze: Collection[str], ignore: Collection[str] = ()) -> list[str]:
+    """The program's parameters: its inputs that are not columns of the data (every column but
+    those in `ignore` must name an input), each with a value to start from."""
+    program.check_inputs([name for name in data.names if name not in ignore], f"the columns of {data.source}")
+    program.check_inputs(freeze, "cannot freeze")
+    columns = [name for name in freeze if name in data.names]
+    if columns:
+        raise AutodiffError(f"cannot freeze {clip(columns[0])}: it is a column of {data.source}, not a parameter")
+    params = [name for name in program.inputs if name not in data.names]
+    if not params:
+        raise AutodiffError(f"every input of the program is a column of {data.source}: there is nothing to train")
+    missing = [name for name in params if program.inputs[name].data is None]
+    if missing:
+        raise MissingInputsError(missing, program.text, program.inputs[missing[0]].start,
+                                 columns=list(data.names))
+    return params
+
+
 def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = None, *, reduce: str = "sum",
         batch: int | None = None, seed: int = 0, freeze: Collection[str] = (), strict: bool = False,
-        on_step: Callable[[int, float], None] | None = None, compiled: ArrayProgram | None = None) -> FitResult:
+        on_step: Callable[[int, float], None] | None = None, compiled: ArrayProgram | None = None,
+        accumulate: bool = False) -> FitResult:
     """Train the program's parameters (its inputs that are not columns of `data`, starting at their
     values) for `steps` steps, minimising its output summed (`reduce="sum"`, the lecture's choice)
     or averaged ("mean") over the rows.  Each step takes every row, or with `batch` that many rows
@@ -235,7 +255,10 @@ def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = 
     step whose loss is not finite (a row's loss or gradient overflowing included), or whose update
     is not, raises `FitStoppedError` with the last parameters whose loss was finite; the program
     is left at those.  `on_step(step, loss)` is told after each step.  The program is left at the
-    trained parameters.
+    trained parameters.  With 0 steps, the loss and its gradient over every row, nothing trained.
+
+    With `accumulate`, the lecture's loop that forgets `p.grad = 0.0`: each step's gradient is
+    added to the sum of the ones before it, and the update uses that sum (the gradients compound).
     """
     np = numpy()
     optimizer = optimizer or Optimizer()
@@ -243,20 +266,10 @@ def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = 
         raise AutodiffError(f"unknown reduction {clip(reduce)!r}: sum or mean")
     if seed < 0:
         raise AutodiffError(f"the seed of the batches must be at least 0, not {seed}")
-    if steps < 1 or batch is not None and batch < 1:
-        raise AutodiffError(f"training takes at least one step of at least one row, not {steps} steps of "
+    if steps < 0 or batch is not None and batch < 1:
+        raise AutodiffError(f"training takes 0 or more steps of at least one row, not {steps} steps of "
                             f"{'every row' if batch is None else batch}")
-    program.check_inputs(data.names, f"the columns of {data.source}")
-    program.check_inputs(freeze, "cannot freeze")
-    columns = [name for name in freeze if name in data.names]
-    if columns:
-        raise AutodiffError(f"cannot freeze {clip(columns[0])}: it is a column of {data.source}, not a parameter")
-    params = [name for name in program.inputs if name not in data.names]
-    if not params:
-        raise AutodiffError(f"every input of the program is a column of {data.source}: there is nothing to train")
-    missing = [name for name in params if program.inputs[name].data is None]
-    if missing:
-        raise MissingInputsError(missing, program.text, program.inputs[missing[0]].start)
+    params = parameters_of(program, data, freeze)
     moving = np.array([name not in freeze for name in params])
     if not moving.any():
         raise AutodiffError("every parameter is frozen: there is nothing to train")
@@ -264,7 +277,7 @@ def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = 
     theta = np.array([program.inputs[name].data for name in params], dtype=float)
     start = dict(zip(params, theta.tolist()))
     update = _updater(optimizer, moving)
-    rng = Batches(seed) if batch is not None and batch < len(data) else None
+    rng = Batches(seed) if batch is not None and batch < len(data) and steps else None
     losses = np.empty(steps)
     good: tuple[int, object] | None = None              # (step, parameters) of the last finite loss
 
@@ -289,7 +302,8 @@ def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = 
             loss, grad = evaluate(rows, f"step {step}")
             losses[step - 1] = loss
             good = (step, theta.copy())
-            theta = update(theta, grad, step)
+            carried = grad if not accumulate or step == 1 else carried + grad
+            theta = update(theta, carried, step)
             if not np.isfinite(theta).all():
                 culprit = int(np.flatnonzero(~np.isfinite(theta))[0])
                 raise stopped(f"step {step} sent {params[culprit]} to {float(theta[culprit])!r}: training diverged")
@@ -301,8 +315,9 @@ def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = 
         if exc.point is not None:
             _put(passes, np.array(list(exc.point.values())))
         raise
+    first = float(losses[0]) if steps and start_loss is None else end_loss if start_loss is None else start_loss
     return FitResult(params, start, dict(zip(params, theta.tolist())), dict(zip(params, end_grad.tolist())), losses,
-                     float(losses[0]) if start_loss is None else start_loss, end_loss, len(data), reduce,
+                     first, end_loss, len(data), reduce,
                      None if rng is None else batch, optimizer, frozenset(freeze), steps + 1 + (rng is not None),
                      len(passes.failed_rows), passes.failures, passes.first_failure)
 
@@ -339,27 +354,41 @@ def _updater(optimizer: Optimizer, moving) -> Callable:
 # Reports
 
 def write_fit_report(program: Program, result: FitResult, out: TextIO, *, precision: int = 4, rich: bool = False,
-                     max_rows: int | None = 200, cut_hint: str = "") -> None:
-    """Each parameter's start, trained value and gradient there; then the loss before and after."""
+                     max_rows: int | None = 200, cut_hint: str = "", right=None) -> None:
+    """The loss of every step (as the lecture's loop prints it; evenly spaced ones and the last past
+    `max_rows`, beside the right ones when `right` holds them), each parameter's start, trained value
+    and gradient there, then the loss before and after."""
     from .tables import write_grid
 
-    def fmt(x: float) -> str:
-        return format_number(x, precision)
-
+    steps = len(result.losses)
+    if steps:
+        stride = 1 if max_rows is None else max(1, -(-steps // max(max_rows - 1, 1)))
+        shown = sorted(set(range(0, steps, stride)) | {steps - 1})
+        losses = format_column([float(result.losses[i]) for i in shown], precision)
+        columns: tuple = ("step", "loss")
+        rows: list = [(str(i + 1), loss) for i, loss in zip(shown, losses)]
+        if right is not None:
+            columns = ("step", "WRONG loss", "right loss")
+            fixed = format_column([float(right[i]) for i in shown], precision)
+            rows = [(*row, r) for row, r in zip(rows, fixed)]
+        write_grid(out, columns, rows, numeric=set(columns), rich=rich,
+                   title=f"the loss at each step, before its update ({result.reduce} over the rows)")
     names = result.names
-    shown = names if max_rows is None or len(names) <= max_rows else names[:max_rows - 1]
-    rows: list = [(name, fmt(result.start[name]), fmt(result.end[name]), fmt(result.grad[name]),
-                   "frozen" if name in result.frozen else "") for name in shown]
-    if len(shown) < len(names):
-        rows.append(f"… {len(names) - len(shown)} parameters not shown" + (f" ({cut_hint})" if cut_hint else ""))
+    cut = names if max_rows is None or len(names) <= max_rows else names[:max_rows - 1]
+    values = [format_column([source[name] for name in cut], precision) for source in (result.start, result.end,
+                                                                                       result.grad)]
+    rows = [(name, *(column[i] for column in values), "frozen" if name in result.frozen else "")
+            for i, name in enumerate(cut)]
+    if len(cut) < len(names):
+        rows.append(f"… {len(names) - len(cut)} parameters not shown" + (f" ({cut_hint})" if cut_hint else ""))
     write_grid(out, ("parameter", "start", "trained", "grad", ""), rows, numeric={"start", "trained", "grad"},
                rich=rich, title="the parameters: where they started, where training left them, and the gradient "
                                 "there")
-    steps = len(result.losses)
     over = f"the {result.reduce} over {result.rows:,} row{'s' if result.rows > 1 else ''}"
     batches = "" if result.batch is None else f", steps of {result.batch:,} rows"
-    out.write(f"{program.output_label}: {fmt(result.start_loss)} -> {fmt(result.end_loss)} after {steps:,} "
-              f"step{'s' if steps != 1 else ''} ({over}; {result.optimizer.describe()}{batches})\n")
+    out.write(f"{program.output_label}: {format_number(result.start_loss, precision)} -> "
+              f"{format_number(result.end_loss, precision)} after {steps:,} step{'s' if steps != 1 else ''} "
+              f"({over}; {result.optimizer.describe()}{batches})\n")
 
 
 def fit_document(program: Program, result: FitResult) -> dict:
@@ -385,19 +414,31 @@ class FitReport(Report):
     text_formats = ("text", "set")
 
     def __init__(self, program: Program, result: FitResult, *, precision: int = 4, max_rows: int | None = 200,
-                 cut_hint: str = ""):
+                 cut_hint: str = "", data: Data | None = None, warning: str | None = None, right=None):
         self.program = program
         self.result = result
         self.precision = precision
         self.max_rows = max_rows
         self.cut_hint = cut_hint
+        self.data = data            # for the predictions at the end
+        self.warning = warning      # the lecture's bug, if it is shown
+        self.right = right          # with the bug: the right losses, step by step
 
     def write_text(self, out: TextIO, style: Style) -> None:
+        from .predicting import PredictionReport
+
+        if self.warning:
+            out.write(f"# {self.warning}\n")
         write_fit_report(self.program, self.result, out, precision=self.precision, rich=style.rich,
-                         max_rows=self.max_rows, cut_hint=self.cut_hint)
+                         max_rows=self.max_rows, cut_hint=self.cut_hint, right=self.right)
+        if self.data is not None:
+            PredictionReport(self.program, self.data, PREDICTION_ROWS).write_text(out, style)
 
     def write_set(self, out: TextIO, style: Style) -> None:
         out.write(set_arguments(self.result.end))
 
     def document(self) -> dict:
-        return fit_document(self.program, self.result)
+        document = fit_document(self.program, self.result)
+        if self.warning:
+            document = {"warning": self.warning, **document, "right_loss": self.right}
+        return document

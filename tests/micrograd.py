@@ -133,15 +133,17 @@ def lecture_mlp(seed=1, sizes=(3, 4, 4, 1), linear_out=False):
     return MLP(sizes[0], list(sizes[1:]), linear_out)
 
 
-def lecture_training(steps, lr=0.05, seed=1):
-    """The lecture's loop: the loss it prints at each step, and the parameters at the end."""
+def lecture_training(steps, lr=0.05, seed=1, zero_grad=True):
+    """The lecture's loop: the loss it prints at each step, and the parameters at the end; with
+    `zero_grad` False, the loop that forgets `p.grad = 0.0` (the lecture's famous bug)."""
     n = lecture_mlp(seed)
     losses = []
     for _ in range(steps):
         ypred = [n(x) for x in XS]
         loss = sum((yout - ygt) ** 2 for ygt, yout in zip(YS, ypred))
-        for p in n.parameters():
-            p.grad = 0.0
+        if zero_grad:
+            for p in n.parameters():
+                p.grad = 0.0
         loss.backward()
         for p in n.parameters():
             p.data += -lr * p.grad

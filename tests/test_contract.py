@@ -250,7 +250,7 @@ def test_a_sweep_that_fails_before_its_first_row_writes_nothing():
     (["check", "x", "-s", "x=1", "--atol", "inf", "--json"], "--atol must be a finite number"),
     (["check", "x", "-s", "x=1", "--h", "inf", "--json"], "--h must be a finite number"),
     (["step", "x", "-s", "x=1", "--lr", "nan"], "--lr must be a finite number"),
-    (["fit", "w*x", "--data", "rows.csv", "--steps", "100000000"], "100000000 is not in the range 1<=x<=10000000"),
+    (["fit", "w*x", "--data", "rows.csv", "--steps", "100000000"], "100000000 is not in the range 0<=x<=10000000"),
     (["fit", "w*x", "--data", "rows.csv", "--lr", "inf"], "--lr must be a finite number"),
     (["fit", "w*x", "--data", "rows.csv", "--batch", "0"], "0 is not in the range x>=1"),
     (["net", "1000", "1000", "1000"], "more than the ceiling of 100,000"),

@@ -108,3 +108,16 @@ def test_the_trajectory_table_has_at_most_rows_rows(run, rows, steps, shown):
     table = out[1:out.index(next(line for line in out if line.startswith("input")))]
     assert len(table) <= rows and table[-1].split()[0] == str(steps)
     assert shown is None or [int(line.split()[0]) for line in table] == shown
+
+
+def test_the_lectures_bug_carries_the_gradients_across_steps(run):
+    import json
+
+    program = "a = 2; b = -3; c = 10; f = -2; L = (a*b + c)*f"
+    wrong = json.loads(run("step", program, "--steps", 2, "--lecture-bug", "no-zero", "--json").stdout)
+    right = json.loads(run("step", program, "--steps", 2, "--json").stdout)
+    assert wrong["right_trajectory"] == right["trajectory"] and wrong["warning"].startswith("WRONG on purpose")
+    # step 2 moves a by the sum of both gradients: 0.01 * (6 + g2) rather than 0.01 * g2
+    a1 = 2 + 0.01 * 6
+    assert wrong["inputs"]["a"]["end"] != right["inputs"]["a"]["end"] and wrong["trajectory"][1] == right["trajectory"][1]
+    assert a1 == pytest.approx(right["inputs"]["a"]["start"] + 0.06)

@@ -13,7 +13,7 @@ LAYERS = [
     {"program"},
     {"parsing", "rules", "tables", "drawing", "naming", "points", "data", "arrays"},
     {"checking", "explaining", "stepping", "deriving", "exporting", "sweeping", "sweep_output", "plotting",
-     "lecture_bugs", "networks", "training"},
+     "lecture_bugs", "networks", "training", "least_squares", "predicting"},
     {"page"},
     {"cli"},
     {"__main__"},

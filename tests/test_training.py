@@ -154,7 +154,7 @@ def test_a_batch_is_that_many_distinct_rows_drawn_by_the_seed():
 
 
 @pytest.mark.parametrize("steps, batch, seed, says", [(1, 2, -1, "the seed of the batches must be at least 0"),
-                                                      (0, None, 0, "at least one step of at least one row, not 0"),
+                                                      (-1, None, 0, "0 or more steps of at least one row, not -1"),
                                                       (3, 0, 0, "not 3 steps of 0")])
 def test_impossible_requests_are_refused_by_the_library_too(steps, batch, seed, says):
     with pytest.raises(AutodiffError, match=says):
@@ -266,7 +266,7 @@ def test_divergence_prints_the_last_good_parameters_as_set_lines(run, tmp_path, 
 
 
 @pytest.mark.parametrize("args, says", [
-    (["(a*x - y)**2"], "the input a has no value"),
+    (["(a*x - y)**2"], "the parameter a has no value to start from (the data's columns are x, y)"),
     (["(a*x - y)**2", "--set", "a=1", "--set", "x=2"], "x is a column of the data and also given by --set"),
     (["(a*x)**2", "--set", "a=1"], "rows.csv: the column y names no input of the program"),
     (["(a*x - y)**2", "--set", "a=1", "--freeze", "x"], "cannot freeze x: it is a column of rows.csv"),
@@ -302,15 +302,23 @@ def test_extra_columns_can_be_dropped(run, tmp_path, monkeypatch):
 
 # What is printed
 
-def test_the_table_lists_the_parameters_and_the_loss_before_and_after(run, files):
+def test_the_report_has_every_steps_loss_the_parameters_and_the_predictions(run, files):
+    """As the lecture prints them: the loss at each step (evenly spaced ones past --rows), the
+    parameters, the loss before and after, and each row's prediction at the end."""
     out = run("fit", "-f", "net.ad", "--data", "rows.csv", "--steps", 20, "--rows", 5, "--freeze", "b2_0").stdout
     lines = out.splitlines()
-    assert lines[0].split() == ["parameter", "start", "trained", "grad"] and lines[1].startswith("w0_0_0  ")
+    losses, _ = lecture_training(20)
+    assert lines[0].split() == ["step", "loss"] and lines[1].split() == ["1", f"{losses[0]:.4e}"]   # one notation
+    assert [line.split()[0] for line in lines[1:6]] == ["1", "6", "11", "16", "20"]
+    first = lines.index(next(line for line in lines if line.startswith("parameter")))
+    assert lines[first].split() == ["parameter", "start", "trained", "grad"] and lines[first + 1].startswith("w0_0_0")
     assert "… 37 parameters not shown (--all shows every one; --json has them all)" in out
-    assert lines[-1].startswith("loss: 6.2443 -> ")
-    assert "after 20 steps (the sum over 4 rows; sgd, lr 0.05)" in lines[-1]
+    summary = next(line for line in lines if line.startswith("loss: "))
+    assert summary.startswith("loss: 6.2443 -> ") and "after 20 steps (the sum over 4 rows; sgd, lr 0.05)" in summary
+    assert lines[-5].split() == ["x0", "x1", "x2", "y", "prediction", "loss"] and len(lines[-4:]) == 4
     every = run("fit", "-f", "net.ad", "--data", "rows.csv", "--steps", 2, "--all", "--freeze", "b2_0").stdout
-    assert every.count("\n") == 43 and "b2_0" in every and every.splitlines()[-2].split()[-1] == "frozen"
+    assert "b2_0" in every and next(line for line in every.splitlines() if line.startswith("b2_0")).split()[-1] == \
+        "frozen"
 
 
 def test_json_has_the_loss_of_every_step_and_every_parameter(run, files):
@@ -384,3 +392,30 @@ def test_batches_are_drawn_by_the_documented_scheme():
     assert batches.draw(10, 3).tolist() == [0, 1, 7] and batches.draw(10, 3).tolist() == [3, 8, 9]
     counts = Counter(i for _ in range(2000) for i in batches.draw(10, 3).tolist())
     assert len(counts) == 10 and max(counts.values()) < 1.2 * 600 and min(counts.values()) > 0.8 * 600
+
+
+def test_the_lectures_loop_without_zero_grad_is_reproduced_and_labelled_wrong(run, files):
+    """6.244, 4.980, 3.135, 2.092, ... as micrograd's own loop gives them when it forgets p.grad = 0.0,
+    to 1e-12, the right losses beside them; and the lecture's losses themselves do not move."""
+    wrong, _ = lecture_training(20, zero_grad=False)
+    right, _ = lecture_training(20)
+    document = json.loads(run("fit", "-f", "net.ad", "--data", "rows.csv", "--steps", 20, "--lecture-bug", "no-zero",
+                              "--json").stdout)
+    assert close(document["loss"], wrong) and close(document["right_loss"], right)
+    assert [round(v, 3) for v in document["loss"][:4]] == [6.244, 4.980, 3.135, 2.092]
+    assert document["warning"].startswith("WRONG on purpose") and right[0] == pytest.approx(6.24427205907587, rel=1e-14)
+    table = run("fit", "-f", "net.ad", "--data", "rows.csv", "--steps", 4, "--lecture-bug", "no-zero").stdout
+    assert table.startswith("# WRONG on purpose") and "WRONG loss  right loss" in table
+
+
+def test_headerless_data_with_named_columns_and_zero_steps(run, files):
+    (files / "xs.csv").write_text("".join(",".join(map(str, [*x, y])) + "\n" for x, y in zip(XS, YS)))
+    named = json.loads(run("fit", "-f", "net.ad", "--data", "xs.csv", "--columns", "x0,x1,x2,y", "--steps", 0,
+                           "--json").stdout)
+    headed = json.loads(run("fit", "-f", "net.ad", "--data", "rows.csv", "--steps", 0, "--json").stdout)
+    assert named["loss"] == [] and named["end_loss"] == headed["end_loss"] == pytest.approx(6.24427205907587)
+    assert named["parameters"]["w0_0_0"]["grad"] == headed["parameters"]["w0_0_0"]["grad"]
+    wrong = run("fit", "-f", "net.ad", "--data", "xs.csv", "--columns", "x0,x1,y")
+    assert wrong.exit_code == 2 and "4 values for the 3 columns named" in wrong.stderr
+    missing = run("fit", "-f", "net.ad", "--data", "xs.csv")
+    assert missing.exit_code == 2 and "is numbers, not a header" in missing.stderr and "--columns x0," in missing.stderr

@@ -321,10 +321,16 @@ def load_points(prog, over: tuple[str, ...], points_file: str | None, assignment
     return points
 
 
-def data_columns(prog, points, ignore_extra: bool, option: str):
-    """The file's columns that name inputs of the program: every column must, unless --ignore-extra
-    drops the others (the tool's own CSV has value, grad.* and error columns)."""
-    extra = [name for name in points.names if name not in prog.inputs]
+def data_columns(prog, points, ignore_extra: bool, option: str, keep=None):
+    """The file's columns that name inputs of the program (and `keep`, a column the command reads
+    itself): every column must, unless --ignore-extra drops the others (the tool's own CSV has
+    value, grad.* and error columns)."""
+    extra = [name for name in points.names if name not in prog.inputs and name != keep]
+    if extra and all(_is_number(name) for name in points.names):
+        raise AutodiffError(f"{points.source}: its first line ({clip(', '.join(points.names))}) is numbers, not a "
+                            "header of input names",
+                            hint=f"name the columns: --columns {','.join(_unset_first(prog)[:len(points.names)])}"
+                                 if option == "--data" else "add a header line of input names")
     if extra and not ignore_extra:
         shown = ", ".join(clip(name) for name in extra[:8]) + (" …" if len(extra) > 8 else "")
         raise AutodiffError(f"{points.source}: the column{'s' if len(extra) > 1 else ''} {shown} "
@@ -333,7 +339,20 @@ def data_columns(prog, points, ignore_extra: bool, option: str):
                             hint=f"add --ignore-extra to drop {'them' if len(extra) > 1 else 'it'}"
                                  + (" (the tool's own rows: value, grad.* and error are results)"
                                     if any(n in ("value", "error") or n.startswith("grad.") for n in extra) else ""))
-    return points.only(prog.inputs)
+    return points.only([*prog.inputs, *([keep] if isinstance(keep, str) else [])])
+
+
+def _unset_first(prog) -> list[str]:
+    """The program's inputs, those with no value (the data's, as a rule) first."""
+    return sorted(prog.inputs, key=lambda name: prog.inputs[name].data is not None)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, float]:

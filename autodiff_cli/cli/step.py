@@ -37,8 +37,11 @@ def hints(exc) -> None:
 @rows_options(default=50, shown="50", kept="of the output's trajectory, evenly spaced steps and the last")
 @click.option("--max-work", type=click.IntRange(1, None), default=None, metavar="N",
               help="The most steps × nodes (default 50,000,000, about a minute): more is refused at once.")
+@click.option("--lecture-bug", type=click.Choice(["no-zero"]), default=None,
+              help="The gradients not zeroed between steps: each step moves by the sum of every gradient so far "
+                   "(labelled WRONG, the right trajectory beside it).")
 def command(program, source_file, assignments, output_name, lr, steps, minimize, freeze, precision, as_json, path,
-            emit_set, rows, all_rows, max_work):
+            emit_set, rows, all_rows, max_work, lecture_bug):
     """Nudge every input along its gradient, then run the forward pass again.
 
     One step is the lecture's `a.data += lr * a.grad` for every input: the
@@ -55,7 +58,13 @@ def command(program, source_file, assignments, output_name, lr, steps, minimize,
     if work > (max_work or MAX_WORK):
         raise AutodiffError(f"{steps:,} steps of {len(prog.nodes):,} nodes are {work:,} node steps, past the ceiling of "
                             f"{max_work or MAX_WORK:,} (about a minute)", hint=f"if you mean it, --max-work {work}")
+    right = None
+    if lecture_bug:
+        start = {name: value for name, value in prog.point().items() if value is not None}
+        right = gradient_steps(prog, lr, steps, minimize=minimize, freeze=comma_list(freeze))
+        prog.set(start)
     with progress_bar(steps, terminal(sys.stderr), "stepping") as on_step:
-        result = gradient_steps(prog, lr, steps, minimize=minimize, freeze=comma_list(freeze), on_step=on_step)
-    report = StepReport(prog, result, precision=precision, max_rows=None if all_rows else rows)
+        result = gradient_steps(prog, lr, steps, minimize=minimize, freeze=comma_list(freeze), on_step=on_step,
+                                accumulate=lecture_bug is not None)
+    report = StepReport(prog, result, precision=precision, max_rows=None if all_rows else rows, right=right)
     emit(report, "set" if emit_set else report_format(path, as_json), path)
