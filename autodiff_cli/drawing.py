@@ -339,11 +339,17 @@ def page_layout(program: Program, precision: int = 4, rankdir: str = "LR", backe
     (centres, px, y down), and, from Graphviz, every edge's path ([x, y, ...]: a start, then
     cubic Bézier segments of three points, then the arrow's tip); the edges are, for each computed
     node in order, one per operand (`a + a` has two) and then the op's to its value.  Without
-    paths (`layered_layout`) the page draws each edge as a curve from box to box."""
+    paths (`layered_layout`) the page draws each edge as a curve from box to box.  With the
+    backend "auto" and no Graphviz installed, every graph gets the layered layout."""
     values, op_boxes = page_boxes(program, precision)
+    layout = None
     if page_work(program) <= PAGE_GRAPHVIZ_WORK:
-        layout = graphviz_layout(program, values, op_boxes, rankdir, backend)
-    else:
+        try:
+            layout = graphviz_layout(program, values, op_boxes, rankdir, backend)
+        except RenderError as exc:          # no Graphviz at all: the page needs none (unless it was asked for)
+            if backend != "auto" or "not installed" not in exc.message:
+                raise
+    if layout is None:
         layout = layered_layout(program, values, op_boxes, rankdir)
     return {**layout, "metrics": {"char": CHAR_WIDTH, "line": LINE_HEIGHT, "pad": list(BOX_PADDING)}}
 
@@ -393,6 +399,18 @@ def graphviz_layout(program: Program, values: list, op_boxes: list, rankdir: str
     return {"engine": "graphviz", "rankdir": rankdir, "width": round(float(found["bb"].split(",")[2]), 1),
             "height": round(height, 1), "values": [boxes[f"v{node.index}"] for node in program.nodes],
             "ops": [boxes[f"op{node.index}"] if node.inputs else None for node in program.nodes], "edges": edges}
+
+
+PAGE_GRAPHVIZ_SECONDS = 1.5             # dot's slowest below PAGE_GRAPHVIZ_WORK, measured by bench/page.py
+LAYERED_SECONDS_PER_ITEM = 40e-6        # layered_layout's time per node and edge (30 µs measured), as an estimate
+
+
+def page_layout_seconds(program: Program) -> float:
+    """How long the page's two layouts (both directions) take, estimated from above."""
+    if page_work(program) <= PAGE_GRAPHVIZ_WORK:
+        return 2 * PAGE_GRAPHVIZ_SECONDS
+    items = len(program.nodes) + sum(len(node.inputs) + 1 for node in program.nodes if node.inputs)
+    return 2 * items * LAYERED_SECONDS_PER_ITEM
 
 
 def page_work(program: Program) -> int:

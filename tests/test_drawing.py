@@ -268,7 +268,7 @@ def net(width: int, seed: int) -> str:
 
 # Each shape with its nodes per unit of size (statements, neurons, ...), roughly.
 SHAPES = {"heavy fan-out": (heavy_fanout, 3.4), "shared weights": (shared_weights, 6.0),
-          "deep chain": (deep_chain, 3.0), "wide sum": (wide_sum, 5.0), "random": (random_dag, 4.5),
+          "deep chain": (deep_chain, 3.0), "wide sum": (wide_sum, 5.0), "random": (random_dag, 2.1),
           "net": (net, None)}
 
 
@@ -277,7 +277,87 @@ def shape(name: str, nodes: int, seed: int) -> str:
     make, per_unit = SHAPES[name]
     if per_unit is None:                        # a net: nodes grow with the square of the width
         width = 1
-        while 6 * (width + 1) ** 2 + 20 * (width + 1) < nodes:
+        while 3 * (width + 1) ** 2 + 10 * (width + 1) < nodes:
             width += 1
         return make(width, seed)
     return make(max(2, int(nodes / per_unit)), seed)
+
+
+# The page's layout
+
+def boxes_overlap(a, b, gap=0.0):
+    return abs(a[0] - b[0]) * 2 < a[2] + b[2] + gap and abs(a[1] - b[1]) * 2 < a[3] + b[3] + gap
+
+
+@pytest.mark.parametrize("family", sorted(SHAPES))
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_the_layered_layout_puts_every_box_apart_and_every_edge_forward(family, rankdir):
+    """Over several seeds of each shape: no two boxes overlap, every edge runs from an earlier rank
+    to a later one, the picture holds every box, and the same program gives the same numbers."""
+    from autodiff_cli.drawing import layered_layout, page_boxes
+    from autodiff_cli.parsing import parse
+
+    for seed in range(1, 4):
+        program = parse(shape(family, 300, seed)).run()
+        values, ops_ = page_boxes(program, 4)
+        layout = layered_layout(program, values, ops_, rankdir)
+        assert layout == layered_layout(program, values, ops_, rankdir)
+        boxes = layout["values"] + [box for box in layout["ops"] if box]
+        along = 0 if rankdir == "LR" else 1
+        ranks = {}
+        for box in boxes:
+            assert 0 <= box[0] - box[2] / 2 and box[0] + box[2] / 2 <= layout["width"] + 0.1
+            assert 0 <= box[1] - box[3] / 2 and box[1] + box[3] / 2 <= layout["height"] + 0.1
+            ranks.setdefault(box[along], []).append(box)
+        for members in ranks.values():             # a rank's boxes share a line: overlaps could only be there
+            members.sort(key=lambda b: b[1 - along])
+            assert not any(boxes_overlap(a, b) for a, b in zip(members, members[1:]))
+        for node in program.nodes:
+            if node.inputs:
+                op = layout["ops"][node.index]
+                assert op[along] < layout["values"][node.index][along]
+                assert all(layout["values"][x.index][along] < op[along] for x in node.inputs)
+
+
+def test_the_page_uses_graphviz_only_below_a_work_bound_that_holds_for_dot():
+    """page_work bounds dot's virtual nodes from above (dot's ranking is the shortest), so a graph
+    below PAGE_GRAPHVIZ_WORK cannot make dot slow whatever its shape."""
+    from autodiff_cli.drawing import PAGE_GRAPHVIZ_WORK, layout_work, page_layout, page_work
+    from autodiff_cli.parsing import parse
+
+    for family in SHAPES:
+        program = parse(shape(family, 2000, 1)).run()
+        assert page_work(program) <= layout_work(program)
+        if page_work(program) > PAGE_GRAPHVIZ_WORK:
+            assert page_layout(program)["engine"] == "layered"
+    small = evaluate(LECTURE, a=2, b=-3, c=10, f=-2)
+    if have_dot():
+        layout = page_layout(small)
+        assert layout["engine"] == "graphviz" and len(layout["edges"]) == 3 * 3
+        assert all(len(path) % 2 == 0 and len(path) >= 8 for path in layout["edges"])
+
+
+def test_the_page_needs_no_graphviz(monkeypatch):
+    from autodiff_cli.drawing import page_layout
+
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setitem(sys.modules, "pygraphviz", None)
+    layout = page_layout(evaluate(LECTURE, a=2, b=-3, c=10, f=-2))
+    assert layout["engine"] == "layered" and len(layout["values"]) == 7
+    with pytest.raises(drawing.RenderError):
+        page_layout(evaluate(LECTURE, a=2, b=-3, c=10, f=-2), backend="dot")
+
+
+def test_graph_upto_lights_the_edge_of_step_k_with_its_op(run):
+    lit = [line.strip() for line in run("graph", "a = 3; b = a + a", "--upto", "2").stdout.splitlines()
+           if "#c2185b" in line]
+    assert lit[0].startswith("op1 ") and lit[1:] == ['v0 -> op1 [color="#c2185b" penwidth=3]']
+
+
+def test_the_page_warns_when_its_layout_is_estimated_long(run, tmp_path, monkeypatch):
+    monkeypatch.setattr(drawing, "LAYERED_SECONDS_PER_ITEM", 1.0)
+    monkeypatch.setattr(drawing, "PAGE_GRAPHVIZ_WORK", 1)
+    result = run("graph", "x = 1\n" + " + ".join(["x"] * 10), "-o", tmp_path / "p.html")
+    assert result.exit_code == 0 and "will take about" in result.stderr and "--max-nodes" in result.stderr
+    monkeypatch.setattr(drawing, "LAYERED_SECONDS_PER_ITEM", 40e-6)
+    assert run("graph", "x = 1\n" + " + ".join(["x"] * 10), "-o", tmp_path / "q.html").stderr == ""

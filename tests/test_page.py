@@ -756,7 +756,7 @@ def large_pages(tmp_path_factory):
     pages = {}
     for nodes, family in ((1000, "heavy fan-out"), (2000, "random")):
         source = directory / f"{nodes}.ad"
-        source.write_text(shape(family, nodes * (2 if family == "random" else 1), 1))
+        source.write_text(shape(family, nodes, 1))
         result = CliRunner().invoke(cli, ["graph", "-f", str(source), "-o", str(directory / f"{nodes}.html")])
         assert result.exit_code == 0, result.stderr
         pages[nodes] = (directory / f"{nodes}.html", len(parse(source.read_text()).nodes))
@@ -871,3 +871,18 @@ def test_live_in_a_notebook_is_a_frame_holding_the_page_and_takes_data():
 def test_graph_html_is_refused_over_the_node_limit(run, tmp_path):
     result = run("graph", "x = 1\n" + " + ".join(["x"] * 30), "--max-nodes", "10", "-o", tmp_path / "p.html")
     assert result.exit_code == 2 and not (tmp_path / "p.html").exists()
+
+
+def test_vector_elements_are_grouped_under_their_name(open_page, tmp_path):
+    if not have_dot():
+        pytest.skip("Graphviz's dot is not installed")
+    inputs = [Value(0.5 * k, label=f"W1[{k // 2}][{k % 2}]") for k in range(4)] + [Value(1.0, label="b")]
+    total = inputs[0]
+    for x in inputs[1:]:
+        total = total + x
+    path = tmp_path / "w.html"
+    live(total).save(str(path))
+    page = open_page.visit(path)
+    assert page.locator("details.group summary").all_text_contents() == ["W1[…] (4)"]
+    assert page.locator("details.group [data-input]").evaluate_all("els => els.map(e => e.dataset.input)") == \
+        ["W1[0][0]", "W1[0][1]", "W1[1][0]", "W1[1][1]"]

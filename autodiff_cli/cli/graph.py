@@ -132,7 +132,7 @@ def page_command(program, source_file, assignments, output_name, path, precision
                  data_file, ignore_extra):
     """The live page: the program's inputs without a value in its text (net's data) are told to
     the page, and --data's rows are read and checked before any layout."""
-    from ..drawing import check_layout_size
+    from ..drawing import SLOW_LAYOUT_SECONDS, check_layout_size, page_layout_seconds
     from ..page import LivePage, PageData, live_page
     from ..reports import emit
 
@@ -152,5 +152,9 @@ def page_command(program, source_file, assignments, output_name, path, precision
         prog.set({name: column[0] for name, column in data.columns.items()})      # the page opens on the first row
     prog.run()
     check_layout_size(prog, max_nodes)
+    seconds = page_layout_seconds(prog)
+    if seconds > SLOW_LAYOUT_SECONDS:
+        click.echo(f"warning: laying out {len(prog.nodes):,} nodes will take about {seconds:.0f} s; "
+                   "--max-nodes refuses graphs this large", err=True)
     emit(LivePage(live_page(prog, precision=precision, rankdir=rankdir, backend=backend, data=data,
                             data_like=data_like)), "html", path)

@@ -16,6 +16,7 @@ const FAR_SCALE = 0.35;        // below this scale a large graph is drawn on the
 const HOME_SCALE = 0.5;        // a graph that fits at this scale opens whole; a larger one, readable
 const READ_SCALE = 1;          // ... at this scale, on its output end
 const MAX_SCALE = 4;
+const TOOLBAR = 36;            // px at the top of the view, under the zoom buttons
 const LONG_EDGE = 420;         // px along the ranks: a longer edge is drawn light (it crosses other ranks)
 
 function svgElement(name, attributes) {
@@ -86,11 +87,14 @@ class GraphView {
   chooseLayout() {
     const [asked, other] = this.model.layouts;
     if (!other) return;
-    const scale = (layout) => Math.min(this.size.width / layout.width, this.size.height / layout.height);
+    const scale = (layout) => Math.min(this.size.width / layout.width, (this.size.height - TOOLBAR) / layout.height);
     const upright = this.size.height > this.size.width;
+    const a = scale(asked);
+    const o = scale(other);
     let chosen = asked;
-    if (scale(asked) < HOME_SCALE) {
-      if (scale(other) >= HOME_SCALE || (upright && other.rankdir === "TB") || (!upright && other.rankdir === "LR")) chosen = other;
+    if (a < 0.9 * READ_SCALE) {                         // not readable whole as asked: the one that reads better
+      if (Math.max(a, o) >= HOME_SCALE) chosen = o > a ? other : asked;
+      else chosen = (upright ? other.rankdir === "TB" : other.rankdir === "LR") ? other : asked;
     }
     if (chosen !== this.layout) this.setLayout(chosen);
   }
@@ -159,8 +163,9 @@ class GraphView {
 
   // ---- the view
 
+  // (The zoom buttons take the top TOOLBAR pixels: a fitted graph stays below them.)
   fitScale() {
-    return Math.min(this.size.width / this.layout.width, this.size.height / this.layout.height);
+    return Math.min(this.size.width / this.layout.width, (this.size.height - TOOLBAR) / this.layout.height);
   }
 
   minScale() {
@@ -169,7 +174,8 @@ class GraphView {
 
   fitted() {
     const scale = Math.min(this.fitScale() * 0.96, 1.5);
-    return { x: (this.layout.width - this.size.width / scale) / 2, y: (this.layout.height - this.size.height / scale) / 2, scale };
+    return { x: (this.layout.width - this.size.width / scale) / 2,
+      y: (this.layout.height - (this.size.height - TOOLBAR) / scale) / 2 - TOOLBAR / scale, scale };
   }
 
   // At first: the whole graph if it reads at HOME_SCALE; else its output end (or a chosen value),
@@ -497,9 +503,11 @@ class GraphView {
     if (canvas.hidden === show) canvas.hidden = !show;
     if (!show) return;
     const ratio = window.devicePixelRatio || 1;
-    const cssWidth = canvas.clientWidth || 160;
-    const cssHeight = canvas.clientHeight || 100;
-    const scale = Math.min(cssWidth / this.layout.width, cssHeight / this.layout.height);
+    const phone = this.size.width < 500;
+    const scale = Math.min((phone ? 110 : 160) / this.layout.width, (phone ? 70 : 100) / this.layout.height);
+    const cssWidth = Math.max(24, Math.round(this.layout.width * scale));
+    const cssHeight = Math.max(12, Math.round(this.layout.height * scale));
+    if (canvas.style.width !== `${cssWidth}px`) { canvas.style.width = `${cssWidth}px`; canvas.style.height = `${cssHeight}px`; }
     this.overviewScale = scale;
     const width = Math.round(cssWidth * ratio);
     const height = Math.round(cssHeight * ratio);
@@ -634,6 +642,14 @@ class GraphView {
         if (pointers.size === 0) viewport.classList.remove("dragging");
       });
     }
+    viewport.addEventListener("click", (event) => {         // the overview drawn far out: a click goes there, readable
+      if (dragged || !this.view || !(this.large && this.view.scale < FAR_SCALE)) return;
+      if (event.target.closest("[data-group], #overview")) return;
+      const rect = viewport.getBoundingClientRect();
+      const gx = this.view.x + (event.clientX - rect.left) / this.view.scale;
+      const gy = this.view.y + (event.clientY - rect.top) / this.view.scale;
+      this.setView({ x: gx - this.size.width / READ_SCALE / 2, y: gy - this.size.height / READ_SCALE / 2, scale: READ_SCALE }, true);
+    });
     this.nodeLayer.addEventListener("click", (event) => {
       if (dragged) { dragged = false; return; }
       const group = event.target.closest("[data-group^='v']");

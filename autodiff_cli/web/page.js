@@ -373,6 +373,7 @@ function bindInputs() {
     const slider = sliders[name];
     const box = boxes[name];
     slider.addEventListener("input", () => {
+      const started = performance.now();
       const value = Number(slider.value);
       const result = attempt({ ...values, [name]: value });
       if (result.failure) {
@@ -386,6 +387,7 @@ function bindInputs() {
       delete box.dataset.dirty;
       note(box, "");
       show(result);
+      window.autodiffLastUpdateMs = performance.now() - started;
     });
     slider.addEventListener("change", () => {
       announce($("#message").textContent || `${MODEL.outputName} = ${format(state.data[MODEL.output])}`);

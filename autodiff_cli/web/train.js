@@ -430,9 +430,11 @@ class Heatmap {
       c.stroke();
     }
     const label = this.spec.label;
-    this.caption.textContent = `${label} over ${this.spec.x} (${formatGeneral(x0, 3)} to ${formatGeneral(x1, 3)}) and ` +
-      `${this.spec.y} (${formatGeneral(y0, 3)} to ${formatGeneral(y1, 3)}); blue ${formatGeneral(scale, 3)}, orange ${formatGeneral(-scale, 3)}`;
-    canvas.setAttribute("aria-label", `heatmap of ${this.caption.textContent}`);
+    const caption = `${label} over ${this.spec.x} → and ${this.spec.y} ↑: blue ${formatGeneral(scale, 3)}, orange ${formatGeneral(-scale, 3)}`;
+    if (this.caption.textContent !== caption) this.caption.textContent = caption;
+    canvas.setAttribute("aria-label", `heatmap of ${label} over ${this.spec.x} from ${formatGeneral(x0, 3)} to ` +
+      `${formatGeneral(x1, 3)} and ${this.spec.y} from ${formatGeneral(y0, 3)} to ${formatGeneral(y1, 3)}, blue for ` +
+      `${formatGeneral(scale, 3)}, orange for ${formatGeneral(-scale, 3)}; the rows as dots`);
   }
 }
 
