@@ -1,6 +1,6 @@
 """The package's layers point one way, lazy imports inside functions included, with no import
-circle; the README's module map lists the same layers; the commands are thin; one function writes
-reports to files and streams."""
+circle; the README's module map (and the longer one in docs/development.md) lists the same layers; the
+commands are thin; one function writes reports to files and streams."""
 import ast
 import re
 from pathlib import Path
@@ -11,7 +11,7 @@ LAYERS = [
     {"ops", "output", "sources", "lalr", "reports"},
     {"engine", "expressions"},
     {"program"},
-    {"parsing", "rules", "tables", "drawing", "naming", "points", "data", "arrays"},
+    {"parsing", "vectors", "rules", "tables", "drawing", "naming", "points", "data", "arrays"},
     {"checking", "explaining", "stepping", "deriving", "exporting", "sweeping", "sweep_output", "plotting",
      "lecture_bugs", "networks", "training", "least_squares", "predicting"},
     {"page"},
@@ -133,25 +133,34 @@ def test_every_name_the_package_exports_resolves():
     assert all(getattr(autodiff_cli, name) is not None for name in autodiff_cli.__all__)
 
 
-def test_the_readmes_python_example_runs():
+def test_the_python_api_pages_examples_run():
     import subprocess
     import sys
 
-    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Python API")[1].split("\n## ")[0]
-    examples = [block.split("```")[0] for block in section.split("```python\n")[1:]]
+    page = (PACKAGE.parent / "docs" / "python-api.md").read_text(encoding="utf-8")
+    examples = [block.split("```")[0] for block in page.split("```python\n")[1:]]
     assert len(examples) == 2                       # the API, and the lecture's own names
     for example in examples:
         done = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
 
 
+def map_layers(text: str, heading: str) -> list[set[str]]:
+    """The numbered layers of the module map under `heading`: the `names` before each item's first colon."""
+    assert heading in text, heading
+    section = text.split(heading, 1)[1].split("\n## ")[0]
+    items = re.split(r"^\d+\. ", section, flags=re.M)[1:]
+    return [set(re.findall(r"`(\w+)`", item.split(":")[0])) for item in items]
+
+
 def test_the_readmes_module_map_is_the_layers():
     readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("- Modules, in layers:")[1].split("- Adding an op:")[0]
-    items = re.split(r"^  \d+\. ", section, flags=re.M)[1:]
-    listed = [set(re.findall(r"`(\w+)`", item.split(":")[0])) for item in items]
-    assert listed == LAYERS
+    assert map_layers(readme, "\n## Module map\n") == LAYERS
+
+
+def test_the_development_pages_module_map_is_the_layers():
+    page = (PACKAGE.parent / "docs" / "development.md").read_text(encoding="utf-8")
+    assert map_layers(page, "\n## Modules, in layers\n") == LAYERS
 
 
 def test_every_module_has_a_test_file():
