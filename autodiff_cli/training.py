@@ -297,12 +297,13 @@ def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = 
 
     try:
         start_loss = None if rng is None else evaluate(None, "at the start")[0]
+        carried = 0.0
         for step in range(1, steps + 1):
             rows = None if rng is None else rng.draw(len(data), batch)
             loss, grad = evaluate(rows, f"step {step}")
             losses[step - 1] = loss
             good = (step, theta.copy())
-            carried = grad if not accumulate or step == 1 else carried + grad
+            carried = carried + grad if accumulate else grad
             theta = update(theta, carried, step)
             if not np.isfinite(theta).all():
                 culprit = int(np.flatnonzero(~np.isfinite(theta))[0])
