@@ -36,7 +36,7 @@ from typing import Iterator, Sequence
 from . import ops
 from .engine import NumericError, Value, backward, forward as forward_pass
 from .errors import DomainError
-from .expressions import Expression, add, apply, is_atom, name, num, render
+from .expressions import Expression, add, apply, is_atom, name, num, number_text, render
 from .rules import local_derivative
 from .naming import output_symbol, same_text, symbols, taken_names
 from .program import Program
@@ -74,6 +74,7 @@ class Derivative:
     gradients: dict[str, str]           # input name -> the name of d output / d input
 
     prefix: str                         # dOUT_d: the adjoint of X is named prefix + X
+    flags: dict[int, Expression] | None = None  # node -> 1 where the output needs it (a chosen branch of `where`)
 
     def lines(self) -> list[Statement | None]:
         """The statements in the order `text` writes them, one a line (None for a comment line)."""
@@ -122,16 +123,20 @@ def derivative_program(program: Program, wrt: Sequence[str] | None = None, *, in
     refs: list[Expression | None] = [None] * len(nodes)
     statements = list(_forward(program, names, refs, out))
     prefix = _adjoint_prefix(out, taken_names(program) | set(symbol) | {out})
-    adjoint_statements, gradients = _backward(program, reaches, refs, names, prefix, symbol)
+    flags, flag_statements = _liveness(program, refs, symbol, _free_prefix("live_", taken_names(program)
+                                                                              | set(symbol) | {out}))
+    statements += flag_statements
+    adjoint_statements, gradients = _backward(program, reaches, refs, names, prefix, symbol, flags)
     statements += adjoint_statements
     gradient_names = {}
     for input_name in wrt:
         node = program.inputs[input_name]
-        gradient = f"{gradient_prefix or prefix}{input_name}"
+        gradient = f"{gradient_prefix or prefix}{element_symbol(input_name)}"
         expression, comment = gradients.get(node.index, (num(0.0), ""))
         statements.append(Statement(gradient, expression, "gradient", node, comment))
         gradient_names[input_name] = gradient
-    return Derivative(statements, out, gradient_names, prefix)
+    return Derivative(statements, out, gradient_names, prefix,
+                      {i: flag for i, flag in enumerate(flags) if flag is not None})
 
 
 def _reaching(nodes: list[Value], targets: set[int]) -> list[bool]:
@@ -187,11 +192,18 @@ def _forward_names(program: Program, symbol: list[str], uses: list[int], read: l
 def _forward(program: Program, names: list[str | None], refs: list[Expression | None],
              out: str) -> Iterator[Statement]:
     """Statements for the inputs' values and the named nodes; fills `refs`, how each node is referred to."""
+    vectors = program.vector_inputs()
+    declared: set[str] = set()
     for node in program.nodes:
         i = node.index
         if node.op is ops.INPUT:
             refs[i] = name(names[i])
-            if node.data is not None:
+            vector = vectors.get(names[i])
+            if vector is not None and vector not in declared and node.data is not None:
+                declared.add(vector)            # `z = [1, 2]`: a vector input stays a vector
+                literal = _literal(program, vector)
+                yield Statement(vector, name(literal), "input", node, rendered=literal)
+            elif vector is None and node.data is not None:
                 yield Statement(names[i], num(node.data), "input", node)
         elif node.op is ops.CONST:
             refs[i] = name("pi") if program.label(node) == "pi" else num(node.data)
@@ -210,6 +222,67 @@ def _forward(program: Program, names: list[str | None], refs: list[Expression | 
         yield Statement(out, refs[output.index], "forward", output)
 
 
+def _liveness(program: Program, refs: list[Expression | None], symbol: list[str],
+              prefix: str) -> tuple[list[Expression | None], list[Statement]]:
+    """For each node that the output needs only through the chosen branch of a `where` (a gate's
+    operand), a flag that is 1 where it is needed and 0 where not; None for a node always needed.
+    The backward pass multiplies nothing by a local derivative where its node's flag is 0, as the
+    engine passes nothing back from a node that a closed gate leaves out (whose value may not
+    exist there).  Flags nest through `when`, so a flag never reads a value that may not exist."""
+    nodes = program.nodes
+    always = [False] * len(nodes)
+    always[program.output.index] = True
+    terms: list[list[Expression]] = [[] for _ in nodes]
+    flags: list[Expression | None] = [None] * len(nodes)
+    statements: list[Statement] = []
+    if not any(node.op.gate is not None for node in nodes):
+        return flags, statements
+    for node in reversed(nodes):
+        i = node.index
+        if not always[i]:
+            if not terms[i] or not node.inputs:
+                continue                        # not needed by the output at all, or passes nothing back
+            unique = list(dict.fromkeys(terms[i]))
+            flag = unique[0] if len(unique) == 1 else apply(ops.NE, add(unique), num(0.0))
+            if not is_atom(flag):
+                statements.append(Statement(f"{prefix}{symbol[i]}", flag, "forward", None,
+                                            f"1 where {program.label(node)} is needed"))
+                flag = name(f"{prefix}{symbol[i]}")
+            flags[i] = flag
+        for k, x in enumerate(node.inputs):
+            gated = node.op.gate is not None and k == 1
+            if flags[i] is None and not gated:
+                always[x.index] = True
+            elif gated:
+                open_ = local_derivative(node, 1, refs)
+                terms[x.index].append(open_ if flags[i] is None else ("op", ops.WHEN, (flags[i], open_)))
+            else:
+                terms[x.index].append(flags[i])
+    return flags, statements
+
+
+def element_symbol(input_name: str) -> str:
+    """An input's name as part of a gradient's name: `z[1]` as `z_1`, `W[0][2]` as `W_0_2`."""
+    return input_name.replace("][", "_").replace("[", "_").replace("]", "")
+
+
+def _literal(program: Program, vector: str) -> str:
+    """A vector or matrix input's values as the language writes them: `[1, 2]`, `[[1, 2], [3, 4]]`."""
+    from .vectors import element_names
+
+    values = program.grouped({element: program.inputs[element].data
+                              for element in element_names(vector, program.shapes[vector])})[vector]
+    if not isinstance(values[0], list):
+        return "[" + ", ".join(number_text(v) for v in values) + "]"
+    return "[" + ", ".join("[" + ", ".join(number_text(v) for v in row) + "]" for row in values) + "]"
+
+
+def _free_prefix(prefix: str, taken: set[str]) -> str:
+    while any(n.startswith(prefix) for n in taken):
+        prefix += "_"
+    return prefix
+
+
 def _adjoint_prefix(out: str, taken: set[str]) -> str:
     prefix = f"d{out}_d"
     while any(n.startswith(prefix) for n in taken):
@@ -218,8 +291,10 @@ def _adjoint_prefix(out: str, taken: set[str]) -> str:
 
 
 def _backward(program: Program, reaches: list[bool], refs: list[Expression | None], names: list[str | None],
-              prefix: str, symbol: list[str]) -> tuple[list[Statement], dict[int, tuple[Expression, str]]]:
-    """The adjoint statements, from the output back; and each input's gradient expression and comment."""
+              prefix: str, symbol: list[str], flags: list[Expression | None]
+              ) -> tuple[list[Statement], dict[int, tuple[Expression, str]]]:
+    """The adjoint statements, from the output back; and each input's gradient expression and comment.
+    A node with a flag (see `_liveness`) passes its contributions back only where the flag is 1."""
     contributions: list[list[Expression]] = [[] for _ in program.nodes]
     statements: list[Statement] = []
     gradients: dict[int, tuple[Expression, str]] = {}
@@ -247,7 +322,7 @@ def _backward(program: Program, reaches: list[bool], refs: list[Expression | Non
                 else:                                           # so that where it does not, this fails as eval does
                     term = apply(ops.MUL, adjoint, local)
                 if term != num(0.0):
-                    contributions[x.index].append(term)
+                    contributions[x.index].append(term if flags[i] is None else ("op", ops.WHEN, (flags[i], term)))
     return statements, gradients
 
 
@@ -304,7 +379,7 @@ def hessian_program(program: Program, wrt: Sequence[str] | None = None) -> Hessi
     for a in wrt:
         gradient = first.gradients[a]
         second = derivative_program(graph.with_output(gradient), wrt, inline=False,
-                                    gradient_prefix=f"{prefix}{a}_d")
+                                    gradient_prefix=f"{prefix}{element_symbol(a)}_d")
         forward = forward or _naming_every_gradient(second, first)
         blocks.append((gradient, [s for s in second.statements if s.kind in ("adjoint", "gradient")]))
         names[a] = second.gradients

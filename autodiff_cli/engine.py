@@ -185,6 +185,7 @@ def forward(order: Iterable[Value]) -> None:
     Finiteness is checked once for the whole pass (a sum of every value is
     finite only if each value is), and only a pass that fails it looks for the
     first node that overflowed: the loop itself stays as plain as the lecture's.
+    A graph with gates (`where`) whose plain pass fails is run again by `forward_gated`.
     """
     nodes = order if isinstance(order, list) else list(order)
     node = None
@@ -197,15 +198,79 @@ def forward(order: Iterable[Value]) -> None:
                 node.data = node.op.forward(inputs[0].data)
             else:
                 node.data = node.op.forward(inputs[0].data, inputs[1].data)
-    except (ArithmeticError, ValueError) as exc:
+        finite = math.isfinite(sum(map(_DATA, nodes)))
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        if has_gates(nodes):
+            forward_gated(nodes)
+            return
+        if isinstance(exc, TypeError):
+            raise
         overflowed = _first_not_finite(nodes[:nodes.index(node)], "data")
         if overflowed is not None:          # an op refused an infinity that an earlier node produced
             raise NumericError(overflowed, ops.TOO_LARGE) from None
         raise NumericError(node, _reason(exc)) from None
-    if not math.isfinite(sum(map(_DATA, nodes))):
+    if not finite:
+        if has_gates(nodes):
+            forward_gated(nodes)
+            return
         overflowed = _first_not_finite(nodes, "data")
         if overflowed is not None:
             raise NumericError(overflowed, ops.TOO_LARGE)
+
+
+def has_gates(nodes: Sequence[Value]) -> bool:
+    """Whether an op of the graph leaves an operand unused somewhere (`where`'s `when`, `unless`)."""
+    return any(node.op.gate is not None for node in nodes)
+
+
+def forward_gated(nodes: Sequence[Value]) -> None:
+    """The forward pass of a graph with gates, where a node only a closed gate uses is not needed:
+    its domain and overflows do not matter.  Each node that cannot be computed (an op refuses its
+    operands, a value overflows, an operand could not be computed) is left without a value (None);
+    the pass fails only if a node that nothing uses (the output, or a statement kept unused, as in
+    a derivative program) needs one of them, at the first (in topological order) that one needs,
+    with its reason, as `forward` would."""
+    failed: dict[int, tuple[Value, str]] = {}       # id -> (the node where it started, why)
+    for node in nodes:
+        inputs = node.inputs
+        if not inputs or node.op.forward is None:
+            continue
+        closed = _closed(node)
+        cause = next((failed.get(id(x), (x, ops.TOO_LARGE)) for k, x in enumerate(inputs)
+                      if (id(x) in failed or x.data is None) and not (closed and k == 1)), None)
+        if cause is None:
+            try:
+                value = node.op.forward(*(0.0 if closed and k == 1 else x.data for k, x in enumerate(inputs)))
+                cause = None if math.isfinite(value) else (node, ops.TOO_LARGE)
+            except (ArithmeticError, ValueError) as exc:
+                cause = (node, _reason(exc))
+        if cause is None:
+            node.data = value
+        else:
+            failed[id(node)] = cause
+            node.data = None
+    used = {id(x) for node in nodes for x in node.inputs}
+    sinks = [node for node in nodes if id(node) not in used and id(node) in failed]
+    if sinks:
+        live = live_nodes(nodes, sinks)
+        first = next(node for node in nodes if id(node) in live and failed.get(id(node), (None,))[0] is node)
+        raise NumericError(first, failed[id(first)][1])
+
+
+def _closed(node: Value) -> bool:
+    """Whether the node's gate is closed: its second operand is not used."""
+    gate = node.op.gate
+    return gate is not None and node.inputs[0].data is not None and not gate.holds(node.inputs[0].data)
+
+
+def live_nodes(order: Sequence[Value], needed: Sequence[Value] = ()) -> set[int]:
+    """The ids of the nodes the last one (or those `needed`) needs, through open gates only."""
+    live = {id(node) for node in needed} or {id(order[-1])}
+    for node in reversed(order):
+        if id(node) in live:
+            closed = _closed(node)
+            live.update(id(x) for k, x in enumerate(node.inputs) if not (closed and k == 1))
+    return live
 
 
 _DATA, _GRAD = attrgetter("data"), attrgetter("grad")
@@ -225,6 +290,9 @@ def backward(order: Sequence[Value]) -> None:
     for node in order:
         node.grad = 0.0
     order[-1].grad = 1.0
+    if has_gates(order):
+        _backward_gated(order)
+        return
     node = None
     try:
         for node in reversed(order):
@@ -248,6 +316,32 @@ def backward(order: Sequence[Value]) -> None:
         raise NumericError(node, _reason(exc, ops.GRADIENT_TOO_LARGE)) from None
     if not math.isfinite(sum(map(_GRAD, order))):
         _mark_undefined(order)
+
+
+def _backward_gated(order: Sequence[Value]) -> None:
+    """`backward` for a graph with gates: the nodes the output does not need (only a closed gate
+    uses them) pass nothing back, so their values, which may not exist, are never touched."""
+    live = live_nodes(order)
+    node = None
+    try:
+        for node in reversed(order):
+            inputs = node.inputs
+            if not inputs or id(node) not in live:
+                continue
+            if node.op.derivative is None:
+                _closure_step(node)
+                continue
+            local = node.op.derivative(*(0.0 if x.data is None else x.data for x in inputs), node.data)
+            if len(inputs) == 1:
+                inputs[0].grad += node.grad * local
+            else:
+                for x, d in zip(inputs, local):
+                    if id(x) in live:
+                        x.grad += node.grad * d
+    except (ArithmeticError, ValueError) as exc:
+        raise NumericError(node, _reason(exc, ops.GRADIENT_TOO_LARGE)) from None
+    if not math.isfinite(sum(node.grad for node in order if id(node) in live)):
+        _mark_undefined([node for node in order if id(node) in live])
 
 
 _NO_STEP = "made in Python with no _backward: set its _backward, as the lecture does, or register the op"

@@ -114,17 +114,20 @@ def python_function(program: Program, wrt: Sequence[str] | None = None, order: i
     else:
         derivative = derivative_program(program, wrt, inline=False)
         statements, output, gradients, hessian = derivative.statements, derivative.output, derivative.gradients, None
-    names = _python_names([s.name for s in statements] + list(program.inputs))
+    flags = {} if order == 2 else derivative.flags
+    vectors = program.grouped({n: n for n in program.inputs})           # a vector input is one parameter
+    names = _python_names([s.name for s in statements] + list(vectors) + list(program.inputs))
     used = sorted({e[1] for s in statements for e in _walk(s.expression) if e[0] == "op"},
                   key=lambda op: op.name)
-    parameters = ", ".join(f"{names[n]}={node.data!r}" if node.data is not None else names[n]
-                           for n, node in program.inputs.items())
+    parameters = ", ".join(_parameter(program, names, vector, elements) for vector, elements in vectors.items())
     lines = ['"""Written by the diff command of autodiff: the program and its derivatives, by reverse mode."""',
              "import math", "", f"{HELPER}TOO_LARGE = {ops.TOO_LARGE!r}",
              f"{HELPER}GRADIENT_TOO_LARGE = {ops.GRADIENT_TOO_LARGE!r}", ""]
-    lines += _python_helpers(used)
+    lines += _python_helpers(used, bool(flags))
     lines += ["", "", f"def {function}(*, {parameters}):" if parameters else f"def {function}():",
               f'    """d {output} / d each input, by reverse mode (written by autodiff diff)."""']
+    lines += [f"    {_as_python(names, elements)} = {names[vector]}"
+              for vector, elements in vectors.items() if isinstance(elements, list)]
     forward = [s for s in statements if s.kind == "forward"]
     backward = [s for s in statements if s.kind in ("adjoint", "gradient")]
     def target(check: str | None) -> Target:
@@ -133,10 +136,16 @@ def python_function(program: Program, wrt: Sequence[str] | None = None, order: i
 
     # the backward pass checks every value of a rule (a rule's intermediates are finite, or the
     # gradient is too large, as on every surface)
-    for block, message, check in ((forward, "TOO_LARGE", None), (backward, "GRADIENT_TOO_LARGE", f"{HELPER}checked")):
-        if block:
-            lines += _checked_block(block, names, target(check), f"{HELPER}{message}")
-    grads = ", ".join(f"{n!r}: {names[g]}" for n, g in gradients.items())
+    if forward:
+        lines += _checked_block(forward, names, target(None), f"{HELPER}TOO_LARGE", bool(flags))
+    if flags:                   # the first value the output needs that does not exist, as eval finds it
+        needed = ", ".join(f"({names[s.name]}, {render(flags[s.of.index], target(None)) if s.of.index in flags else 1})"
+                           for s in forward if s.of is not None)
+        lines.append(f"    {HELPER}needed({needed})")
+    if backward:
+        lines += _checked_block(backward, names, target(f"{HELPER}checked"), f"{HELPER}GRADIENT_TOO_LARGE", False)
+    by_input = program.grouped(gradients) if order == 1 else gradients
+    grads = ", ".join(f"{n!r}: {_as_python(names, g, lists=True)}" for n, g in by_input.items())
     returned = f"{names[output]}, {{{grads}}}"
     if hessian is not None:
         rows = ", ".join(f"{a!r}: {{" + ", ".join(f"{b!r}: {names[h]}" for b, h in row.items()) + "}"
@@ -146,10 +155,33 @@ def python_function(program: Program, wrt: Sequence[str] | None = None, order: i
     return "\n".join(lines) + "\n"
 
 
-def _checked_block(block: list, names: dict[str, str], target: Target, message: str) -> list[str]:
+def _parameter(program: Program, names: dict[str, str], vector: str, elements: object) -> str:
+    """`a=2.0`, `x` (no default), or a vector input as a sequence `z=(1.0, 2.0)` (rows for a matrix)."""
+    if not isinstance(elements, list):
+        node = program.inputs[vector]
+        return f"{names[vector]}={node.data!r}" if node.data is not None else names[vector]
+    flat = elements if not isinstance(elements[0], list) else [e for row in elements for e in row]
+    if any(program.inputs[e].data is None for e in flat):
+        return names[vector]
+    rows = [elements] if not isinstance(elements[0], list) else elements
+    literal = ", ".join("(" + ", ".join(repr(program.inputs[e].data) for e in row) + ",)" for row in rows)
+    return f"{names[vector]}={'(' + literal + ')' if isinstance(elements[0], list) else literal}"
+
+
+def _as_python(names: dict[str, str], value: object, lists: bool = False) -> str:
+    """A name, or a vector (matrix) of names as a tuple for unpacking, or as a list to return."""
+    if not isinstance(value, list):
+        return names[value]
+    opening, closing = ("[", "]") if lists else ("(", ",)")
+    return opening + ", ".join(_as_python(names, v, lists) for v in value) + closing
+
+
+def _checked_block(block: list, names: dict[str, str], target: Target, message: str, dead: bool) -> list[str]:
     """The statements, in a `try` that turns Python's OverflowError into the engine's message, and
     a check that every value is finite: before each statement that calls an op with a domain (so
-    an overflow before a refusal is reported first, as `eval` reports it) and at the end."""
+    an overflow before a refusal is reported first, as `eval` reports it) and at the end.  A value
+    that does not exist, in a program with `where` (`dead`), is kept as a dead value: using it
+    raises why it does not exist, and `_autodiff_needed` raises for the first one the output needs."""
     check = f"        {HELPER}finite({message}, {{}})"
     lines, pending = ["    try:"], []
     for statement in block:
@@ -157,7 +189,14 @@ def _checked_block(block: list, names: dict[str, str], target: Target, message: 
         if refusing and pending:
             lines.append(check.format(", ".join(pending)))
             pending = []
-        lines.append(f"        {names[statement.name]} = {render(statement.expression, target)}")
+        assigned, value = names[statement.name], render(statement.expression, target)
+        if dead:
+            lines += ["        try:", f"            {assigned} = {value}", f"            {HELPER}finite({message}, {assigned})",
+                      "        except OverflowError:", f"            {assigned} = {HELPER}Dead(OverflowError({message}), {len(lines)})",
+                      "        except (ArithmeticError, ValueError) as error:",
+                      f"            {assigned} = {HELPER}Dead(error, {len(lines)})"]
+            continue
+        lines.append(f"        {assigned} = {value}")
         pending.append(names[statement.name])
     lines.append(check.format(", ".join(pending)))
     return lines + ["    except OverflowError:", f"        raise OverflowError({message}) from None"]
@@ -178,10 +217,30 @@ def _walk(e: Expression):
         stack.extend(children(node))
 
 
-def _python_helpers(used: list[ops.Op]) -> list[str]:
-    """A checking function for each op with a domain (`_autodiff_log`), and the finiteness check."""
-    lines = [f"def {HELPER}finite(message, *values):",
-             "    if not all(map(math.isfinite, values)):",
+_DEAD = [f"class {HELPER}Dead:",
+         '    """A value left out by a closed branch of `where`: using it raises why it does not exist."""',
+         "", "    def __init__(self, error, place):",
+         "        self.error = error",
+         "        self.place = error.place = getattr(error, 'place', place)     # where it started", "",
+         "    def fail(self, *operands):",
+         "        dead = [v for v in (self, *operands) if isinstance(v, type(self))]",
+         "        raise min(dead, key=lambda v: v.place).error      # the first in the program's order", "",
+         "    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = fail",
+         "    __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = __float__ = __bool__ = fail",
+         "    __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = fail", "", "",
+         f"def {HELPER}needed(*values):",
+         '    """Raise for the first value that does not exist where the output needs it."""',
+         "    for value, needed in values:",
+         f"        if isinstance(value, {HELPER}Dead) and (isinstance(needed, {HELPER}Dead) or needed):",
+         "            raise value.error", "", ""]
+
+
+def _python_helpers(used: list[ops.Op], gated: bool = False) -> list[str]:
+    """A checking function for each op with a domain (`_autodiff_log`), and the finiteness check
+    (which passes over dead values, when the program has a `where`)."""
+    values = f"(v for v in values if not isinstance(v, {HELPER}Dead))" if gated else "values"
+    lines = (_DEAD if gated else []) + [f"def {HELPER}finite(message, *values):",
+             f"    if not all(map(math.isfinite, {values})):",
              "        raise OverflowError(message)",
              "", "",
              f"def {HELPER}checked(value):",
@@ -211,8 +270,9 @@ def _python_names(names: list[str]) -> dict[str, str]:
     used: set[str] = set()
     for name in dict.fromkeys(names):
         candidate = unicodedata.normalize("NFKC", name)
-        if not candidate.isidentifier():
-            candidate = "v_" + re.sub(r"\W", "_", candidate)
+        if not candidate.isidentifier():            # a vector's element: z[1] is z_1
+            candidate = re.sub(r"\W+", "_", candidate).strip("_")
+            candidate = candidate if candidate.isidentifier() else "v_" + candidate
         if candidate.startswith(HELPER):        # the helpers' prefix is the export's own: a name moves out of it
             candidate = "v" + candidate
         while keyword.iskeyword(candidate) or candidate in RESERVED or candidate in used:
@@ -236,6 +296,9 @@ def latex(derivative: Derivative) -> str:
 _INDEXED = re.compile(r"([A-Za-z])(\d+)")
 
 
+_ELEMENT = re.compile(r"(\w+)((?:\[\d+\])+)")
+
+
 def latex_name(name: str) -> str:
     """`x`, `x_{1}` for x1, `\\pi`, `\\mathit{rate}` for longer names (underscores escaped)."""
     if name == "pi":
@@ -245,6 +308,10 @@ def latex_name(name: str) -> str:
     indexed = _INDEXED.fullmatch(name)
     if indexed:
         return f"{indexed.group(1)}_{{{indexed.group(2)}}}"
+    element = _ELEMENT.fullmatch(name)             # a vector's element z[1] as z_{1}, W[0][2] as W_{0,2}
+    if element:
+        indices = ",".join(re.findall(r"\d+", element.group(2)))
+        return f"{latex_name(element.group(1))}_{{{indices}}}"
     return r"\mathit{" + re.sub(r"([_&%$#{}])", r"\\\1", name) + "}"
 
 

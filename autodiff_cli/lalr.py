@@ -113,19 +113,21 @@ class FastParser:
             return PICK, size, origin, name, _getter(picked)
         return GENERAL, size, origin, name, (tuple(roles), empty, single)
 
-    def parse(self, text: str, builder: Any, inlined: Callable[[list], Any]) -> Any:
-        """The value of the start rule's callback for a valid `text`; `NoFastParse` otherwise."""
+    def parse(self, text: str, builder: Any, inlined: Callable[[list], Any], start: int = 0,
+              stop: int | None = None) -> Any:
+        """The value of the start rule's callback for a valid `text[start:stop]` (positions stay
+        those of `text`: a function's body is parsed where it stands); `NoFastParse` otherwise."""
         states, kept, chains = self.states, self.kept, self.chains
         callbacks: dict[str, Callable] = {}
         state = self.start
         state_stack = [state]
         values: list = []
-        position = 0
-        scan, length = self.scanner.match, len(text)
+        position = start
+        scan, length = self.scanner.match, len(text) if stop is None else stop
         while True:
-            match = scan(text, position)            # anchored: a bad character costs no search
+            match = scan(text, position, length)    # anchored: a bad character costs no search
             if match is None:
-                end = self.rest.match(text, position).end()
+                end = self.rest.match(text, position, length).end()
                 if end != length:                   # a character no terminal matches
                     raise FastSyntaxError(end, None, self._expected(states[state]))
                 kind, token = "$END", None
@@ -141,7 +143,7 @@ class FastParser:
                 try:
                     action, argument = states[state][kind]
                 except KeyError:
-                    raise self._error(text, match, kind, states[state]) from None
+                    raise self._error(length, match, kind, states[state]) from None
                 if action is SHIFT:
                     state = argument
                     state_stack.append(state)
@@ -183,11 +185,11 @@ class FastParser:
     def _expected(actions: dict) -> set[str]:
         return {kind for kind in actions if kind.isupper() or kind.startswith(("_", "$"))}
 
-    def _error(self, text: str, match, kind: str, actions: dict) -> FastSyntaxError:
-        """The token that cannot be placed, as Lark's error names it."""
+    def _error(self, length: int, match, kind: str, actions: dict) -> FastSyntaxError:
+        """The token that cannot be placed, as Lark's error names it (the end is at `length`)."""
         if match is None:
             token = Token("")
-            token.type, token.start_pos, token.end_pos = "$END", len(text), len(text)
+            token.type, token.start_pos, token.end_pos = "$END", length, length
         else:
             token = Token(match[kind])
             token.type, token.start_pos, token.end_pos = kind, match.end() - len(token), match.end()

@@ -32,7 +32,7 @@ def output_symbol(program: Program) -> str:
     output = program.output
     computed = output.op is not ops.INPUT and output.op is not ops.CONST
     own = program.output_name or (output.label if computed else None)
-    if own and not (output.op is ops.INPUT and own == program.input_name(output)):
+    if own and NAME.fullmatch(own) and not (output.op is ops.INPUT and own == program.input_name(output)):
         return own
     return free_name("out", taken_names(program))
 

@@ -206,7 +206,7 @@ class Op:
                  "javascript", "latex", "template", "written", "sympy", "binds", "operands", "latex_binds",
                  "latex_operands", "identity", "absorbing", "negated_by", "odd", "involution", "sums",
                  "lesson", "meaning", "method", "reflected", "piece", "kinks", "undefined", "partial",
-                 "rule_programs", "handwritten")
+                 "rule_programs", "handwritten", "gate")
 
     def __init__(self, *, name: str, symbol: str | None = None, arity: int, forward: Callable | None = None,
                  derivative: Callable | None = None, rule: tuple[str, ...] = (),
@@ -218,7 +218,7 @@ class Op:
                  negated_by: tuple[float | None, float | None] = (None, None), odd: bool = False,
                  involution: bool = False, sums: bool = False, lesson: str = "", meaning: str = "",
                  method: str | None = None, reflected: str | None = None, piece: Callable | None = None,
-                 kinks: str = "", undefined: tuple[dict[str, Condition], ...] = ()):
+                 kinks: str = "", undefined: tuple[dict[str, Condition], ...] = (), gate: Condition | None = None):
         self.name = name
         self.symbol = symbol or name        # what reports show: `+`, `tanh`
         self.arity = arity
@@ -255,6 +255,9 @@ class Op:
         self.undefined = tuple(dict(u) for u in undefined) or tuple({} for _ in range(arity))
         self.partial = tuple(bool(u) for u in self.undefined)
         self.rule_programs: tuple = ()      # the rules parsed, when registered (rules.register)
+        # where the second operand is used at all (a condition on the first): elsewhere it is not
+        # computed for this op, so its domain and its overflows do not matter (`where` is built of two)
+        self.gate = gate
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -442,6 +445,11 @@ def _refusing(message: str, refused: Callable[..., bool], value: Callable[..., f
             raise ValueError(message)
         return value(*xs)
     return forward
+
+
+def _logaddexp(x: float, y: float) -> float:
+    """log(exp(x) + exp(y)): the larger plus a correction below log(2), so nothing overflows."""
+    return (y if y > x else x) + math.log1p(math.exp(-math.fabs(x - y)))
 
 
 def _softplus(x: float) -> float:
@@ -787,6 +795,14 @@ SOFTPLUS = Op(name="softplus", arity=1, forward=_softplus, derivative=lambda x, 
               javascript="((x > 0 ? x : 0) + Math.log1p(Math.exp(-Math.abs(x))))",
               latex=r"\operatorname{softplus}\left(x\right)", sympy="log(1 + exp(x))", lesson="softplus gives sigmoid(x)",
               meaning="log(1 + exp(x)), without overflow", method="softplus")
+LOGADDEXP = Op(name="logaddexp", arity=2, forward=lambda x, y: _logaddexp(x, y),
+               derivative=lambda x, y, o: (math.exp(x/2 - o/2)**2, math.exp(y/2 - o/2)**2),
+               rule=("exp(x/2 - o/2)**2", "exp(y/2 - o/2)**2"), array=lambda np, x, y: np.logaddexp(x, y),
+               python="((y if y > x else x) + math.log1p(math.exp(-math.fabs(x - y))))",
+               javascript="(Math.max(x, y) + Math.log1p(Math.exp(-Math.abs(x - y))))",
+               latex=r"\log\left(e^{x} + e^{y}\right)", sympy="log(exp(x) + exp(y))",
+               lesson="logaddexp gives exp(x - o) and exp(y - o), the two softmax weights (halved inside, so x - o cannot overflow)",
+               meaning="log(exp(x) + exp(y)), without overflow", method="logaddexp")
 SILU = Op(name="silu", arity=1, forward=_silu, derivative=lambda x, o: _d_silu(x),
            rule=("sigmoid(x)*(1 + x*(1 - sigmoid(x)))",), array=_silu_array,
           python="(x / (1.0 + math.exp(-x)) if x >= 0.0 else x * math.exp(x) / (1.0 + math.exp(x)))",
@@ -805,6 +821,23 @@ CEIL = Op(name="ceil", arity=1, forward=lambda x: _whole(math.ceil(x), x), deriv
           javascript="Math.ceil(x)", latex=r"\lceil x \rceil", sympy="ceiling(x)", piece=_integer_piece,
           kinks="the integers (a jump)", lesson="ceil is flat: it passes no gradient",
           meaning="the smallest integer not below x", method="__ceil__")
+
+WHEN = Op(name="when", arity=2, forward=lambda x, y: y if x != 0.0 else 0.0,
+          derivative=lambda x, y, o: (0.0, 1.0 if x != 0.0 else 0.0), rule=("0", "x != 0"),
+          array=lambda np, x, y: np.where(x != 0.0, y, 0.0), python="(y if x != 0.0 else 0.0)",
+          javascript="(x !== 0 ? y : 0)", latex=r"\left[x\right] y", sympy="Piecewise((y, Ne(x, 0)), (0, True))",
+          piece=lambda m, x, y: x != 0.0, kinks="x = 0 (a jump in y's share; x itself gets no gradient)",
+          gate=X != 0, lesson="when passes the gradient to y where x holds (is not 0), and none to x",
+          meaning="y where x holds (is not 0), else 0: where(x, y, z) is when(x, y) + unless(x, z), and y "
+                  "is not computed where x does not hold")
+UNLESS = Op(name="unless", arity=2, forward=lambda x, y: y if x == 0.0 else 0.0,
+            derivative=lambda x, y, o: (0.0, 1.0 if x == 0.0 else 0.0), rule=("0", "x == 0"),
+            array=lambda np, x, y: np.where(x == 0.0, y, 0.0), python="(y if x == 0.0 else 0.0)",
+            javascript="(x === 0 ? y : 0)", latex=r"\left[\lnot x\right] y",
+            sympy="Piecewise((y, Eq(x, 0)), (0, True))", piece=lambda m, x, y: x == 0.0,
+            kinks="x = 0 (a jump in y's share; x itself gets no gradient)", gate=X == 0,
+            lesson="unless passes the gradient to y where x does not hold (is 0), and none to x",
+            meaning="y where x does not hold (is 0), else 0; y is not computed where x holds")
 
 OPERATORS: dict[str, Op] = {}       # by the grammar's rule alias
 FUNCTIONS: dict[str, Op] = {}       # by the function's name in the language
@@ -921,5 +954,5 @@ for _op in (ADD, SUB, MUL, DIV, POW, NEG, LT, LE, GT, GE, EQ, NE):
     add(_op, operator=True)
 for _op in (TANH, EXP, LOG, SQRT, RELU, SIGMOID, SIN, COS, ABS, SIGN, STEP, XLOGY, HYPOT, MAX, MIN, TAN, ASIN, ACOS,
             ATAN, ATAN2, SINH, COSH, ASINH, ACOSH, ATANH, EXP2, LOG2, LOG10, LOG1P, EXPM1, CBRT, ERF, ERFC, SOFTPLUS,
-            SILU, FLOOR, CEIL):
+            LOGADDEXP, SILU, FLOOR, CEIL, WHEN, UNLESS):
     add(_op)

@@ -203,7 +203,7 @@ def page_model(program: Program, precision: int, layouts: list[dict] | None = No
             "start": {name: node.data for name, node in program.inputs.items()},
             "boxLabels": [shown_label(program.label(node)) for node in program.nodes], "roles": roles,
             "layouts": layouts, "isLoss": is_loss, "fixed": fixed, "grouped": GROUPED, "sliderSpan": SLIDER_SPAN,
-            "lr": FIT_LR if data is not None else STEP_LR, "heatmap": heatmap,
+            "lr": FIT_LR if data is not None else STEP_LR, "heatmap": heatmap, "lastPlace": last_place_ops(program),
             "data": None if data is None else {"source": data.source, "columns": data.columns, "lines": data.lines,
                                                "chunk": chunk_size(len(program.nodes))}}
 
@@ -238,6 +238,7 @@ def engine_model(program: Program) -> dict:
         "constants": [node.op is ops.CONST for node in program.nodes],
         "feeds": feeds,
         "varies": varies,
+        "gated": any(node.op.gate is not None for node in program.nodes),
         "positions": [list(program.position(node)) if node.start >= 0 else [0, 0] for node in program.nodes],
         "messages": {"tooLarge": ops.TOO_LARGE, "gradientTooLarge": ops.GRADIENT_TOO_LARGE,
                      "noDerivative": ops.NO_DERIVATIVE},
@@ -266,10 +267,8 @@ web_script = web_text       # the name older callers use
 def ops_script(program: Program) -> str:
     """`const OPS = {...}`: each op the program uses, from the op table: its forward rule in
     JavaScript, its refusals (condition and message) and which of its derivatives may not exist."""
-    used = sorted({node.op for node in program.nodes if node.inputs}
-                  | {part.op for node in program.nodes for part in _rule_ops(node.op)}, key=lambda op: op.name)
     entries = []
-    for op in used:
+    for op in used_ops(program):
         value = op.applied_to({"x": "x", "y": "y"}, "javascript")
         refuse = ", ".join(f"[(x, y) => {condition.render('javascript')}, {script_json(message)}]"
                            for message, condition in op.refuse.items())
@@ -278,9 +277,38 @@ def ops_script(program: Program) -> str:
                                               f"{script_json(message)}]"
                                               for message, condition in conditions.items()) + "]"
                               for conditions in op.undefined)
+        gate = "null" if op.gate is None else f"(x) => {op.gate.render('javascript')}"
         entries.append(f"  {script_json(op.name)}: {{value: (x, y) => {value}, refuse: [{refuse}], "
-                       f"undefined: [{undefined}]}}")
+                       f"undefined: [{undefined}], gate: {gate}}}")
     return "const OPS = {\n" + ",\n".join(entries) + "\n};"
+
+
+def used_ops(program: Program) -> list:
+    """The ops the program's forward and backward passes use, by name."""
+    return sorted({node.op for node in program.nodes if node.inputs}
+                  | {part.op for node in program.nodes for part in _rule_ops(node.op)}, key=lambda op: op.name)
+
+
+# Math functions whose V8 results equal the C library's (Python's, NumPy's) bit for bit, measured on
+# the machine the README's numbers come from (fdlibm's tanh and pow are the C library's too); the
+# others (Math.exp, log, sin, cos, atan, hypot, ...) differ in the last place for some arguments.
+EXACT_MATH = frozenset({"pow", "tanh", "sqrt", "abs", "floor", "ceil"})
+_MATH_CALL = re.compile(r"\b(?:Math\.(\w+)|(erfc?))\(")
+
+
+def last_place_ops(program: Program) -> list[str]:
+    """The ops whose JavaScript may differ from eval's in the last place, among those the program's
+    value and its inputs' gradients use (a derivative toward a constant is computed, and unused)."""
+    from .rules import rule_program
+
+    varies = engine_model(program)["varies"]
+    used = {node.op for node in program.nodes if node.inputs}
+    for node in program.nodes:
+        for k, x in enumerate(node.inputs):
+            if varies[x.index]:
+                used |= {part.op for part in rule_program(node.op, k).nodes if part.inputs}
+    return sorted(op.name for op in used
+                  if any(erf or name not in EXACT_MATH for name, erf in _MATH_CALL.findall(op.javascript)))
 
 
 def _rule_ops(op: ops.Op) -> list:

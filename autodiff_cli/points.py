@@ -12,6 +12,7 @@ import io
 import itertools
 import json
 import math
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Callable, Collection, Iterable, Iterator, Sequence
@@ -59,6 +60,7 @@ class Axis:
         return self.at(numpy().arange(self.count))
 
 
+AXIS_NAME = re.compile(r"(?!\d)\w+(\[\d+\]){0,2}")     # an input, or a vector's element: z[1], W[0][2]
 AXIS_FORMS = "NAME=START:STOP, NAME=START:STOP:COUNT or NAME=START:STOP:step=STEP"
 
 
@@ -71,7 +73,7 @@ def parse_axis(text: str, default_count: int = DEFAULT_COUNT) -> Axis:
     name = name.strip()
     parts = spec.split(":")
     shown = clip(text)
-    if not sep or not name.isidentifier() or len(parts) not in (2, 3):
+    if not sep or not AXIS_NAME.fullmatch(name) or len(parts) not in (2, 3):
         raise AutodiffError(f"{shown}: expected {AXIS_FORMS}, e.g. x=-5:5:101")
     start, stop = (constant(part, f"{shown}: {which}") for part, which in zip(parts, ("START", "STOP")))
     if not math.isfinite(stop - start):

@@ -30,13 +30,15 @@ class Program:
     """
 
     def __init__(self, text: str, nodes: list[Value], inputs: dict[str, Value],
-                 names: dict[str, Value], output: Value, output_name: str | None = None):
+                 names: dict[str, Value], output: Value, output_name: str | None = None,
+                 shapes: dict[str, tuple[int, ...]] | None = None):
         self.text = text
         self.nodes = nodes
         self.inputs = inputs
         self.names = names
         self.output = output
         self.output_name = output_name      # the last statement's name (`L = d` names d's node L here)
+        self.shapes = shapes or {}          # the vectors' and matrices' names: their shapes
         self._line_starts: Sequence[int] | None = None
         self._input_names: dict[int, str] | None = None
 
@@ -55,7 +57,7 @@ class Program:
 
     def with_output(self, name: str) -> Program:
         """The same graph with the node called `name` as its output (its nodes must all be here)."""
-        return Program(self.text, self.nodes, self.inputs, self.names, self.names[name], name)
+        return Program(self.text, self.nodes, self.inputs, self.names, self.names[name], name, self.shapes)
 
     @property
     def value(self) -> float:
@@ -66,6 +68,35 @@ class Program:
     def grad(self) -> dict[str, float]:
         """d output / d input for every input, in order of first appearance."""
         return {name: node.grad for name, node in self.inputs.items()}
+
+    def grouped(self, values: Mapping[str, object]) -> dict[str, object]:
+        """Values by input name (`z[0]`, `z[1]`, `b`) grouped as the program declares its inputs:
+        a vector input's as one list, a matrix input's as a list of rows (`{"z": [..], "b": ..}`)."""
+        from .vectors import element_names
+
+        result: dict[str, object] = {}
+        members = self.vector_inputs()
+        for name, value in values.items():
+            group = members.get(name)
+            if group is None:
+                result[name] = value
+            elif group not in result:
+                vector, shape = group, self.shapes[group]
+                flat = [values[element] for element in element_names(vector, shape)]
+                result[vector] = flat if len(shape) == 1 else [flat[i * shape[1]:(i + 1) * shape[1]]
+                                                               for i in range(shape[0])]
+        return result
+
+    def vector_inputs(self) -> dict[str, str]:
+        """The input elements of the vectors and matrices that are inputs: element name -> vector name."""
+        from .vectors import element_names
+
+        members = {}
+        for vector, shape in self.shapes.items():
+            names = element_names(vector, shape)
+            if all(self.inputs.get(name) is not None and self.input_name(self.inputs[name]) == name for name in names):
+                members.update(dict.fromkeys(names, vector))
+        return members
 
     def check_inputs(self, names: Iterable[str], what: str = "") -> None:
         """Refuse names that are not inputs, all of them at once, and a name given twice; `what`
@@ -80,14 +111,38 @@ class Program:
                 raise AutodiffError((f"{what}: " if what else "") + f"{clip(name)} is given twice")
             seen.add(name)
 
-    def set(self, values: Mapping[str, float]) -> None:
-        """Give inputs new values; names that are not inputs are an error."""
+    def set(self, values: Mapping[str, object]) -> None:
+        """Give inputs new values; names that are not inputs are an error.  A vector or matrix
+        input takes a list (of rows) of its shape, or its elements one by one (`z[1]`)."""
+        values = self.expanded(values)
         self.check_inputs(values)
         for name, value in values.items():
             value = float(value)
             if not math.isfinite(value):
                 raise AutodiffError(f"the value of {name} must be a finite number, not {value!r}")
             self.inputs[name].data = value
+
+    def expanded(self, values: Mapping[str, object]) -> dict[str, object]:
+        """`{"z": [1, 2]}` as `{"z[0]": 1, "z[1]": 2}` for a vector input z; other names as they are."""
+        if not any(isinstance(value, (list, tuple)) for value in values.values()):
+            return dict(values)
+        from .vectors import describe, element_names
+
+        result: dict[str, object] = {}
+        for name, value in values.items():
+            if not isinstance(value, (list, tuple)):
+                result[name] = value
+                continue
+            shape = self.shapes.get(name)
+            if shape is None or name not in self.vector_inputs().values():
+                what = "computed by the program" if shape is not None else "not a vector input"
+                raise AutodiffError(f"{clip(name)} is {what}: a list of values sets a vector input")
+            flat, given = _flatten(value)
+            if given != shape:
+                raise AutodiffError(f"{clip(name)} is {describe(shape)}: it takes {_shape_words(shape)}, "
+                                    f"not {_shape_words(given)}")
+            result.update(zip(element_names(name, shape), flat))
+        return result
 
     def point(self) -> dict[str, float | None]:
         """Every input's value, by name, in order (None for one without a value)."""
@@ -185,6 +240,26 @@ class Program:
         if len(names) == 1:
             return f"the program has no input named {shown}; its inputs are: {known}"
         return f"the program has no inputs named {shown}; its inputs are: {known}"
+
+
+def _flatten(value: list | tuple) -> tuple[list, tuple[int, ...]]:
+    """A list of numbers, or of equal lists of numbers: the numbers, and the shape."""
+    if value and all(isinstance(row, (list, tuple)) for row in value):
+        widths = {len(row) for row in value}
+        if len(widths) == 1 and not any(isinstance(x, (list, tuple)) for row in value for x in row):
+            return [x for row in value for x in row], (len(value), widths.pop())
+        return [], (-1,)
+    if any(isinstance(x, (list, tuple)) for x in value):
+        return [], (-1,)
+    return list(value), (len(value),)
+
+
+def _shape_words(shape: tuple[int, ...]) -> str:
+    if shape == (-1,):
+        return "lists of different shapes"
+    if len(shape) == 1:
+        return f"{shape[0]} value{'s' if shape[0] != 1 else ''}"
+    return f"{shape[0]} row{'s' if shape[0] != 1 else ''} of {shape[1]}"
 
 
 def _unused(name: str, taken: Mapping[str, object]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from contextlib import contextmanager
-from typing import Callable, Collection, Iterable, Iterator, Sequence, TextIO
+from typing import Callable, Collection, Iterator, Sequence, TextIO
 
 from .engine import Value
 from .numbers import format_column, format_number, json_number
@@ -206,11 +206,11 @@ def write_json(program: Program, out: TextIO, hessian: dict[str, dict[str, float
 
     float_repr = float.__repr__
     label = program.label
-    grads = ", ".join(f"{quote(name)}: {json_number(node.grad)}" for name, node in program.inputs.items())
+    grads = json_by_input(program, {name: node.grad for name, node in program.inputs.items()})
     out.write(f'{{\n  "value": {json_number(program.value)},\n  "output": {quote(label(program.output))},\n'
               + (f'  "warning": {quote(warning)},\n' if warning else "") + f'  "grad": {{{grads}}},\n')
     if right is not None:
-        fixed = ", ".join(f"{quote(name)}: {json_number(right[node.index])}" for name, node in program.inputs.items())
+        fixed = json_by_input(program, {name: right[node.index] for name, node in program.inputs.items()})
         out.write(f'  "right_grad": {{{fixed}}},\n')
     if hessian is not None:
         rows = ",\n".join(f"    {quote(a)}: {{" + ", ".join(f"{quote(b)}: {json_number(v)}" for b, v in row.items()) + "}"
@@ -231,19 +231,34 @@ def write_json(program: Program, out: TextIO, hessian: dict[str, dict[str, float
         else:
             ids = ", ".join([str(x.index) for x in inputs])
         data, grad = node.data, node.grad
-        if not (isfinite(data) and (grad is None or isfinite(grad))):
+        if not ((data is None or isfinite(data)) and (grad is None or isfinite(grad))):
             raise ValueError(f"refusing to write a non-finite number as JSON: {node!r}")
         grad = "null" if grad is None else float_repr(grad)
+        data = "null" if data is None else float_repr(data)     # None: a node only a closed gate uses
         line = bisect_right(line_starts, node.start)
         extra = "" if right is None else f', "right_grad": {json_number(right[node.index])}'
         chunk.append(f'{separator}    {{"id": {node.index}, "label": {quote(label(node))}, "op": {op}, '
-                     f'"inputs": [{ids}], "data": {float_repr(data)}, "grad": {grad}{extra}, '
+                     f'"inputs": [{ids}], "data": {data}, "grad": {grad}{extra}, '
                      f'"line": {line}, "column": {node.start - line_starts[line - 1] + 1}}}')
         separator = ",\n"
         if len(chunk) >= 4096:
             out.write("".join(chunk))
             chunk.clear()
     out.write("".join(chunk) + "\n  ]\n}\n")
+
+
+def json_by_input(program: Program, values: dict[str, float | None]) -> str:
+    """`"z": [1.0, 2.0], "b": 0.5`: numbers by input, a vector input's as a list, a matrix's as rows."""
+    from json.encoder import encode_basestring_ascii as quote
+
+    def numbers(row: list) -> str:
+        return "[" + ", ".join(map(json_number, row)) + "]"
+
+    def written(value) -> str:
+        if not isinstance(value, list):
+            return json_number(value)
+        return "[" + ", ".join(map(numbers, value)) + "]" if isinstance(value[0], list) else numbers(value)
+    return ", ".join(f"{quote(name)}: {written(value)}" for name, value in program.grouped(values).items())
 
 
 class NodeReport(Report):

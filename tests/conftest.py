@@ -1,6 +1,7 @@
 import math
 import os
 import random
+import re
 import shutil
 
 import pytest
@@ -114,6 +115,36 @@ def extend(children):
 programs = st.recursive(leaves, extend, max_leaves=8)
 values = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False).filter(lambda v: abs(v) > 1e-3)
 edge_values = st.one_of(st.sampled_from(EDGES), st.floats(min_value=-3.0, max_value=3.0, allow_nan=False))
+
+
+VECTOR_HEADER = """u = [0.5, -1, 2]
+v = [1.5, 2, -0.25]
+s = 0.5
+r = -1
+W = [[1, -0.5, 2], [0.25, 1, -1]]
+g(p, q) = p*q + tanh(q)
+"""
+VECTOR_REDUCTIONS = ["sum(E)", "mean(E)", "max(E)", "min(E)", "logsumexp(E)", "dot(E, u)", "softmax(E)[1]",
+                     "E[2]", "E[-1]", "where(s > 0, sum(E), E[0])", "g(sum(E), E[1])", "sum(W @ E)", "sum(tanh(W @ E) * [1, s])"]
+
+
+def vector_program(rng: random.Random, leaves: int = 4) -> str:
+    """A program over vectors: every op of the registry applied element by element (a number
+    broadcasts), reduced to its output by a vector function, an index, a user function or `W @`."""
+    parts = [rng.choice(["u", "v"])] + [rng.choice(["u", "v", "s", "r", rng.choice(LITERALS)])
+                                        for _ in range(leaves - 1)]
+    while len(parts) > 1 or rng.random() < 0.3:
+        op = rng.choice(WRITTEN_OPS)
+        operands = [parts.pop(rng.randrange(len(parts))) for _ in range(min(op.arity, len(parts)))]
+        while len(operands) < op.arity:
+            operands.append(rng.choice(["u", "v"]))
+        if not any(re.search(r"\b[uv]\b", o) for o in operands):
+            operands[0] = "u"                           # keep it a vector
+        parts.append(op.applied_to({v: f"({t})" for v, t in zip("xy", operands)}))
+    return VECTOR_HEADER + "E = " + parts[0] + "\nout = " + rng.choice(VECTOR_REDUCTIONS).replace("E", "(E)")
+
+
+vector_programs = st.randoms(use_true_random=False).map(vector_program)
 
 
 def interior(op) -> dict:

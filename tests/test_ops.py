@@ -170,9 +170,13 @@ def test_at_a_kink_the_derivative_is_the_documented_convention(op):
     """0 for relu and abs at 0 and for the flat ops; half to each input of max and min at a tie
     (PyTorch's); the kinks are where the table says."""
     kink = {1: (0.0,), 2: (0.75, 0.75)}[op.arity] if op.name not in ("floor", "ceil") else (2.0,)
+    if op.gate is not None:
+        kink = (0.0, 0.75)                          # a gate's condition flips at 0
     assert op.on_kink(*kink) and not op.on_kink(*(x + 0.25 for x in kink[:1]), *kink[1:])
     local = locals_of(op, kink, op.forward(*kink))
     expected = (0.5, 0.5) if op.name in ("max", "min") else (0.0,) * op.arity
+    if op.gate is not None:                         # the gate gets none; y its share where the gate is open
+        expected = (0.0, op.forward(0.0, 1.0))
     assert local == expected, op.name
 
 

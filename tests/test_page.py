@@ -343,6 +343,7 @@ def test_training_the_lecture_rows_on_nets_page_gives_fits_losses_bit_for_bit(op
     page = open_page("-f", net, "--data", rows)
     assert page.is_checked("#minimize") and page.is_disabled("#minimize")
     assert page.locator('[data-input="x0"]').count() == 0 and page.locator('[data-input="y"]').count() == 0
+    assert not page.is_visible("#exactness")                # +, *, tanh and **: the browser's are the C library's
     page.fill("#steps", "20")
     page.click('[data-action="run"]')
     page.wait_for_function("() => window.autodiffRunning === false")
@@ -397,7 +398,8 @@ def test_rows_that_leave_the_domain_are_left_out_as_fit_leaves_them_out(open_pag
     page.click('[data-action="run"]')
     page.wait_for_function("() => window.autodiffRunning === false")
     fitted = json.loads(run("fit", program, "--data", rows, "--steps", "5", "--json").stdout)
-    assert page.evaluate("() => window.autodiffLosses()") == fitted["loss"]
+    assert page.evaluate("() => window.autodiffLosses()") == fitted["loss"]     # (log happens to agree here)
+    assert page.is_visible("#exactness") and "uses log" in page.text_content("#exactness")
 
 
 def test_the_page_refuses_data_it_cannot_hold_or_use(run, tmp_path, monkeypatch):

@@ -355,12 +355,13 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, float]:
+def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, float | list]:
     """`["a=2", "b=-3"]` -> {"a": 2.0, "b": -3.0}, refusing bad forms and repeated names.  A value
-    is one number or one expression of numbers (`2/3`, `-pi`)."""
-    from ..parsing import constant
+    is one number or one expression of numbers (`2/3`, `-pi`), or a vector or matrix of them
+    (`z=[0.5,-1,2]`, `W=[[1,2],[3,4]]`)."""
+    from ..parsing import constant_or_array as constant
 
-    values: dict[str, float] = {}
+    values: dict[str, float | list] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
         name = name.strip()

@@ -59,21 +59,51 @@ function failure(id, data, reason) {
   return new DomainFailure(id, `${line ? `line ${line}, column ${column}: ` : ""}${what}: ${reason}`, reason);
 }
 
+// A gate's operand (y in when(c, y), unless(c, y): where's branches) is needed only where its gate
+// is open; elsewhere its value may not exist (log(x) where x > 0 does not hold). As in the engine,
+// a value that fails is dead, and the program fails only if the output needs a dead value.
+function liveNodes(data) {
+  const live = new Array(MODEL.nodes.length).fill(false);
+  live[MODEL.output] = true;
+  for (let id = MODEL.output; id >= 0; id--) {
+    const [op, inputs] = MODEL.nodes[id];
+    if (!live[id] || op === null) continue;
+    const gate = OPS[op].gate;
+    inputs.forEach((x, k) => { if (!(gate && k === 1 && !gate(data[inputs[0]]))) live[x] = true; });
+  }
+  return live;
+}
+
 function forwardPass(values) {
   const data = MODEL.nodes.map((node) => node[2]);
+  const dead = new Array(data.length).fill(null);
   for (const [name, id] of Object.entries(MODEL.inputs)) data[id] = values[name];
   MODEL.nodes.forEach(([op, inputs], id) => {
     if (op === null) return;
+    const gate = OPS[op].gate;
+    const deadFrom = inputs.find((x, k) => dead[x] && !(gate && k === 1 && !dead[inputs[0]] && !gate(data[inputs[0]])));
     let value;
     try {
-      value = CHECKED[op](data[inputs[0]], data[inputs[1]]);
-    } catch (refusal) {
-      if (refusal instanceof Refusal) throw failure(id, data, refusal.message);
-      throw refusal;
+      if (deadFrom !== undefined) throw dead[deadFrom];
+      try {
+        value = CHECKED[op](data[inputs[0]], data[inputs[1]]);
+      } catch (refusal) {
+        if (refusal instanceof Refusal) throw failure(id, data, refusal.message);
+        throw refusal;
+      }
+      if (!Number.isFinite(value)) throw failure(id, data, MODEL.messages.tooLarge);
+    } catch (error) {
+      if (!MODEL.gated || !(error instanceof DomainFailure)) throw error;
+      dead[id] = error;
+      value = NaN;
     }
-    if (!Number.isFinite(value)) throw failure(id, data, MODEL.messages.tooLarge);
     data[id] = value;
   });
+  if (MODEL.gated) {
+    const live = liveNodes(data);
+    const first = dead.findIndex((error, id) => error && live[id]);
+    if (first >= 0) throw dead[first];
+  }
   return data;
 }
 
@@ -87,13 +117,16 @@ function backwardPass(data) {
   const undefinedGrad = new Array(n).fill(false);
   const locals = new Array(n).fill(null);
   const origins = [];
+  const live = MODEL.gated ? liveNodes(data) : MODEL.feeds;
   grad[MODEL.output] = 1;
   for (let id = MODEL.output; id >= 0; id--) {
     const [op, inputs] = MODEL.nodes[id];
-    if (op === null || !MODEL.feeds[id]) continue;
+    if (op === null || !live[id]) continue;
     locals[id] = localDerivatives(id, data);
     inputs.forEach((x, k) => {
-      if (undefinedGrad[id]) {
+      if (!live[x]) {
+        // a closed gate's operand: it passes nothing back
+      } else if (undefinedGrad[id]) {
         undefinedGrad[x] = true;
       } else if (Number.isNaN(locals[id][k]) && OPS[op].undefined[k].length) {
         undefinedGrad[x] = true;

@@ -843,6 +843,11 @@ function start() {
     button.addEventListener("click", () => actions[button.dataset.action]());
   });
   if (heatmap) $("#heatmap").hidden = false;
+  if (DATA && MODEL.lastPlace.length) {
+    $("#exactness").hidden = false;
+    $("#exactness").textContent = `This program uses ${MODEL.lastPlace.join(", ")}: the browser's ` +
+      "and the C library's differ in the last place now and then, so a loss may differ from fit's in its last digits.";
+  }
   window.autodiffRun = run;
   window.autodiffLosses = () => curve.values();
   window.autodiffHeatmap = () => (heatmap && heatmap.cells ? { xs: heatmap.cells.xs, ys: heatmap.cells.ys, values: heatmap.cells.values } : null);
