@@ -1,8 +1,8 @@
 """The lecture's MLP written as a program: `autodiff net 3 4 4 1` is micrograd's `MLP(3, [4, 4, 1])`.
 
-One statement per neuron, its weights and bias declared as inputs with the lecture's random draws
-as their defaults, the data columns (x0, x1, ... and the target y) as inputs without a value,
-and a per-row loss last.
+One statement per layer, `h0 = tanh(W0 @ x + b0)`, its weights (a matrix, a row per neuron) and
+biases (a vector) declared as inputs with the lecture's random draws as their values, the data
+columns (x0, x1, ... and the target y) as inputs without a value, and a per-row loss last.
 """
 from __future__ import annotations
 
@@ -27,9 +27,10 @@ def mlp_program(sizes: Sequence[int], seed: int = NET_SEED, loss: str = "squared
 
     The parameters are drawn as the lecture draws them: `random.seed(seed)`, then for each layer,
     for each neuron, `random.uniform(-1, 1)` for each weight and then the bias; they are named
-    `w{layer}_{neuron}_{input}` and `b{layer}_{neuron}` and written as the shortest text that
-    reads back to the same float.  A neuron is `tanh(b + w0*x0 + w1*x1 + ...)`, summed in the
-    lecture's order; the last layer has no tanh with `linear_out`.  The last statement is the
+    `W{layer}[{neuron}][{input}]` and `b{layer}[{neuron}]` and written as the shortest text that
+    reads back to the same float.  A layer is `tanh(W @ x + b)`: each neuron's weighted sum in the
+    lecture's order, its bias added last (micrograd adds it first: the same number to within a unit
+    in the last place); the last layer has no tanh with `linear_out`.  The last statement is the
     loss of one row: `(out - y)**2` ("squared"), micrograd's demo's `relu(1 - y*out)` ("hinge"),
     summed over the outputs when there are several (targets y0, y1, ...), or the output itself
     ("none", for one output).
@@ -48,39 +49,44 @@ def mlp_program(sizes: Sequence[int], seed: int = NET_SEED, loss: str = "squared
     if loss == "none" and outputs > 1:
         raise AutodiffError(f"a program has one output, and this net has {outputs}: choose a loss that adds "
                             "them up (squared or hinge), or a last layer of one neuron")
-    inputs = [f"x{i}" for i in range(sizes[0])]
-    outs = ["out"] if outputs == 1 else [f"out{k}" for k in range(outputs)]
+    columns = [f"x{i}" for i in range(sizes[0])]
     targets = ["y"] if outputs == 1 else [f"y{k}" for k in range(outputs)]
     activation = "tanh neurons" + (", the last layer linear" if linear_out else "")
     lines = [f"# micrograd's MLP({sizes[0]}, [{', '.join(map(str, sizes[1:]))}]): {activation}; "
              f"{count:,} parameters",
              f"# drawn as the lecture draws them: random.seed({seed}), then for each layer, for each neuron,",
-             "# random.uniform(-1, 1) for each weight and then the bias",
-             f"# the data, given per row: {_listed(inputs)}"
-             + ("" if loss == "none" else f"; the target {_listed(targets)}")]
+             "# random.uniform(-1, 1) for each weight (a row of W) and then the bias (an element of b)",
+             f"# the data, given per row: {_listed(columns)}"
+             + ("" if loss == "none" else f"; the target {_listed(targets)}"),
+             f"x = [{', '.join(columns)}]"]
     rng = random.Random(seed)
     layers = len(sizes) - 1
+    vector = "x"
     for layer, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
         last = layer == layers - 1
-        linear = last and linear_out
-        names = outs if last else [f"h{layer}_{neuron}" for neuron in range(nout)]
-        kind = "linear" if linear else "tanh"
-        lines.append(f"# layer {layer}: {nout} {kind} neuron{'s' if nout > 1 else ''} of {_listed(inputs)}"
+        drawn = [[rng.uniform(-1, 1) for _ in range(nin + 1)] for _ in range(nout)]
+        kind = "linear" if last and linear_out else "tanh"
+        lines.append(f"# layer {layer}: {nout} {kind} neuron{'s' if nout > 1 else ''} of {vector}"
                      + (" (the output)" if last else ""))
-        for neuron in range(nout):
-            weights = [f"w{layer}_{neuron}_{i}" for i in range(nin)]
-            bias = f"b{layer}_{neuron}"
-            values = [rng.uniform(-1, 1) for _ in range(nin)] + [rng.uniform(-1, 1)]
-            lines.append("; ".join(f"{name} = {value!r}" for name, value in zip([*weights, bias], values)))
-            total = " + ".join([bias, *(f"{w}*{x}" for w, x in zip(weights, inputs))])
-            lines.append(f"{names[neuron]} = {total}" if linear else f"{names[neuron]} = tanh({total})")
-        inputs = names
+        head = f"W{layer} = ["
+        rows = ",\n".join((" " * len(head) if k else head) + "[" + ", ".join(map(repr, row[:-1])) + "]"
+                          for k, row in enumerate(drawn))
+        lines += [rows + "]", f"b{layer} = [{', '.join(repr(row[-1]) for row in drawn)}]"]
+        affine = f"W{layer} @ {vector} + b{layer}"
+        value = f"({affine})" if kind == "linear" else f"tanh({affine})"
+        if last:
+            lines.append(f"out = {value}[0]" if outputs == 1 else f"out = {value}")
+        else:
+            lines.append(f"h{layer} = {value}")
+            vector = f"h{layer}"
+    target = "y" if outputs == 1 else f"[{', '.join(targets)}]"
+    total = (lambda term: term) if outputs == 1 else (lambda term: f"sum({term})")
     if loss == "squared":
         lines.append(f"# the loss of one row: the squared error against {_listed(targets)}")
-        lines.append("loss = " + " + ".join(f"({o} - {t})**2" for o, t in zip(outs, targets)))
+        lines.append("loss = " + total(f"(out - {target})**2"))
     elif loss == "hinge":
         lines.append(f"# the loss of one row: the hinge loss against {_listed(targets)} (each -1 or 1)")
-        lines.append("loss = " + " + ".join(f"relu(1 - {t}*{o})" for o, t in zip(outs, targets)))
+        lines.append("loss = " + total(f"relu(1 - {target}*out)"))
     return "\n".join(lines) + "\n"
 
 

@@ -466,9 +466,11 @@ class GraphBuilder:
         (node, start, end, _), name = self.last
         if type(node) is Tensor:
             raise SourceError(f"the output must be a number, not {describe(node.shape)}", self.text, start, end,
-                              hint=f"sum it, as sum({self._span_label(start, end)}), or take one element, as "
-                                   f"{name or '(' + self._span_label(start, end) + ')'}[0]")
+                              hint=f"end with sum({name}) or {name}[0]" if name else
+                              f"sum it, as sum({self._span_label(start, end)}), or take one element, as "
+                              f"({self._span_label(start, end)})[0]")
         return node, name
+
     # helpers
     def _is_bare_literal(self, node: Value, start: int) -> bool:
         return node.op is ops.CONST and node.start == start and self.text[start] in "0123456789."

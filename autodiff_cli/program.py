@@ -87,6 +87,13 @@ class Program:
                                                                for i in range(shape[0])]
         return result
 
+    def elements_of(self, names: Iterable[str]) -> list[str]:
+        """The names, a vector or matrix input's name standing for its elements (`b2` for `b2[0]`, ...)."""
+        groups: dict[str, list[str]] = {}
+        for element, vector in self.vector_inputs().items():
+            groups.setdefault(vector, []).append(element)
+        return [element for name in names for element in groups.get(name, [name])]
+
     def vector_inputs(self) -> dict[str, str]:
         """The input elements of the vectors and matrices that are inputs: element name -> vector name."""
         from .vectors import element_names

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Collection, TextIO
+from typing import Callable, Collection, Iterator, Mapping, NamedTuple, Sequence, TextIO
 
 from . import ops
 from .errors import AutodiffError, MissingInputsError, clip
@@ -158,16 +158,50 @@ class Batches:
 OVERFLOWS = (ops.TOO_LARGE, ops.GRADIENT_TOO_LARGE)     # a row's loss or gradient too large: the loss is not finite
 
 
+class ChunkSums(NamedTuple):
+    """One chunk's part of a pass: the loss and each parameter's gradient summed over its rows that
+    did not fail (NumPy's pairwise sums), how many those are, and the rows that failed, as (row in
+    the chunk, message, reason)."""
+
+    loss: float
+    grad: list
+    used: int
+    errors: list
+
+
+def chunk_sums(compiled: ArrayProgram, columns: Mapping[str, object], n: int, params: Sequence[str]) -> ChunkSums:
+    """The loss and its gradient over one chunk of n rows at the program's current parameters (a
+    pass sums these in chunk order, here or on a cluster's workers: the same floats either way)."""
+    found = compiled.rows(columns, n, params)
+    if not found.errors:
+        return ChunkSums(float(found.value.sum()), [g.sum() for g in found.grad.values()], n, [])
+    np = numpy()
+    good = np.ones(n, dtype=bool)
+    errors = []
+    for i, exc in found.errors.items():
+        good[i] = False
+        errors.append((i, exc.one_line(), getattr(exc, "reason", None)))
+    return ChunkSums(float(found.value[good].sum()), [g[good].sum() for g in found.grad.values()],
+                     int(good.sum()), errors)
+
+
+ChunkRunner = Callable[[Iterator[tuple], dict], Iterator[tuple]]     # (where, lines, columns) -> (where, lines, sums)
+
+
 class _Passes:
     """The loss and its gradient over some rows, chunk by chunk, with the rows that fail counted.
-    Chunks are summed in their order, each by NumPy's pairwise sum: the same floats every run."""
+    Chunks are summed in their order, each by NumPy's pairwise sum: the same floats every run.
+    `run_chunks(chunks, point)`, if given, computes the chunks' `ChunkSums` elsewhere (a cluster),
+    at the parameters `point`: (where, lines, sums) for each (where, lines, columns), in order."""
 
-    def __init__(self, program: Program, data: Data, params: list[str], strict: bool, compiled: ArrayProgram):
+    def __init__(self, program: Program, data: Data, params: list[str], strict: bool, compiled: ArrayProgram,
+                 run_chunks: ChunkRunner | None = None):
         self.data = data
         self.params = params
         self.nodes = [program.inputs[name] for name in params]
         self.strict = strict
         self.compiled = compiled
+        self.run_chunks = run_chunks
         self.failed_rows: set[int] = set()          # membership and count only
         self.failures = 0
         self.first_failure: str | None = None
@@ -181,46 +215,40 @@ class _Passes:
         np = numpy()
         size = self.compiled.chunk
         chunks = self.data.chunks(size) if rows is None else self.data.take(rows, size)
+        if self.run_chunks is None:
+            found = ((where, lines, chunk_sums(self.compiled, columns, len(lines), self.params))
+                     for where, lines, columns in chunks)
+        else:
+            found = self.run_chunks(chunks, self.point())
         loss, grad, used, first = 0.0, np.zeros(len(self.nodes)), 0, None
         with np.errstate(all="ignore"):                 # a sum that overflows is inf: training stops
-            for where, lines, columns in chunks:
-                found = self.compiled.rows(columns, len(lines), self.params)
-                good, message = self._failures(found, where, lines, when)
+            for where, lines, sums in found:
+                message = self._failures(sums.errors, where, lines, when)
                 first = first or message
-                if good is None:
-                    loss += float(found.value.sum())
-                    grad += [g.sum() for g in found.grad.values()]
-                    used += len(lines)
-                else:
-                    loss += float(found.value[good].sum())
-                    grad += [g[good].sum() for g in found.grad.values()]
-                    used += int(good.sum())
+                loss += sums.loss
+                grad += sums.grad
+                used += sums.used
         if used == 0:
             raise FitStoppedError(f"{when}: every row leaves the program's domain; the first: {first}")
         if reduce == "mean":
             return loss / used, grad / used
         return loss, grad
 
-    def _failures(self, found, where, lines, when: str):
-        """The rows to keep (a mask, None when every row is kept) and the first failure's message;
-        a row whose loss overflows stops training, and any failing row does when strict."""
-        if not found.errors:
-            return None, None
-        np = numpy()
-        good = np.ones(len(lines), dtype=bool)
+    def _failures(self, errors: list, where, lines, when: str):
+        """The first failure's message (None when no row failed); a row whose loss overflows stops
+        training, and any failing row does when strict."""
         first = None
-        for i, exc in found.errors.items():
-            message = f"{self.data.source} line {int(lines[i])}: {exc.one_line()}"
-            if getattr(exc, "reason", None) in OVERFLOWS:
+        for i, text, reason in errors:
+            message = f"{self.data.source} line {int(lines[i])}: {text}"
+            if reason in OVERFLOWS:
                 raise FitStoppedError(f"{when}: the loss is not finite, training diverged: {message}")
             if self.strict:
                 raise FitRowError(message, when, self.point())
-            good[i] = False
             self.failures += 1
             self.failed_rows.add(int(where[i]) if not isinstance(where, int) else where + i)
             self.first_failure = self.first_failure or message
             first = first or message
-        return good, first
+        return first
 
 
 def parameters_of(program: Program, data: Data, freeze: Collection[str], ignore: Collection[str] = ()) -> list[str]:
@@ -244,7 +272,7 @@ def parameters_of(program: Program, data: Data, freeze: Collection[str], ignore:
 def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = None, *, reduce: str = "sum",
         batch: int | None = None, seed: int = 0, freeze: Collection[str] = (), strict: bool = False,
         on_step: Callable[[int, float], None] | None = None, compiled: ArrayProgram | None = None,
-        accumulate: bool = False) -> FitResult:
+        accumulate: bool = False, run_chunks: ChunkRunner | None = None) -> FitResult:
     """Train the program's parameters (its inputs that are not columns of `data`, starting at their
     values) for `steps` steps, minimising its output summed (`reduce="sum"`, the lecture's choice)
     or averaged ("mean") over the rows.  Each step takes every row, or with `batch` that many rows
@@ -256,6 +284,9 @@ def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = 
     is not, raises `FitStoppedError` with the last parameters whose loss was finite; the program
     is left at those.  `on_step(step, loss)` is told after each step.  The program is left at the
     trained parameters.  With 0 steps, the loss and its gradient over every row, nothing trained.
+
+    `run_chunks`, if given, computes each chunk's part of a pass elsewhere (a cluster's workers):
+    the chunks are summed in the same order, so the result is the same floats.
 
     With `accumulate`, the lecture's loop that forgets `p.grad = 0.0`: each step's gradient is
     added to the sum of the ones before it, and the update uses that sum (the gradients compound).
@@ -269,11 +300,12 @@ def fit(program: Program, data: Data, steps: int, optimizer: Optimizer | None = 
     if steps < 0 or batch is not None and batch < 1:
         raise AutodiffError(f"training takes 0 or more steps of at least one row, not {steps} steps of "
                             f"{'every row' if batch is None else batch}")
+    freeze = program.elements_of(freeze)
     params = parameters_of(program, data, freeze)
     moving = np.array([name not in freeze for name in params])
     if not moving.any():
         raise AutodiffError("every parameter is frozen: there is nothing to train")
-    passes = _Passes(program, data, params, strict, compiled or ArrayProgram(program))
+    passes = _Passes(program, data, params, strict, compiled or ArrayProgram(program), run_chunks)
     theta = np.array([program.inputs[name].data for name in params], dtype=float)
     start = dict(zip(params, theta.tolist()))
     update = _updater(optimizer, moving)

@@ -154,4 +154,4 @@ def lecture_training(steps, lr=0.05, seed=1, zero_grad=True):
 def parameter_names(sizes):
     """The names of micrograd's `parameters()`, in its order: layer, neuron, weights then bias."""
     return [name for layer, (nin, nout) in enumerate(zip(sizes, sizes[1:])) for neuron in range(nout)
-            for name in [*(f"w{layer}_{neuron}_{i}" for i in range(nin)), f"b{layer}_{neuron}"]]
+            for name in [*(f"W{layer}[{neuron}][{i}]" for i in range(nin)), f"b{layer}[{neuron}]"]]

@@ -17,18 +17,21 @@ def test_net_parses_with_41_parameters_drawn_as_the_lecture_draws_them(run):
     assert [program.inputs[name].data for name in ("x0", "x1", "x2", "y")] == [None] * 4
     drawn = [p.data for p in lecture_mlp(1).parameters()]
     assert [parameters[name] for name in parameter_names([3, 4, 4, 1])] == drawn
-    for name, value in parameters.items():
-        assert f"{name} = {value!r}" in text           # the shortest text that reads back to the same float
+    for value in parameters.values():
+        assert repr(value) in text                      # the shortest text that reads back to the same float
     assert program.output_name == "loss"
     assert [line for line in text.splitlines() if line.startswith("# layer")] == [
-        "# layer 0: 4 tanh neurons of x0, x1, x2", "# layer 1: 4 tanh neurons of h0_0, h0_1, h0_2, h0_3",
-        "# layer 2: 1 tanh neuron of h1_0, h1_1, h1_2, h1_3 (the output)"]
+        "# layer 0: 4 tanh neurons of x", "# layer 1: 4 tanh neurons of h0", "# layer 2: 1 tanh neuron of h1 (the output)"]
+    assert [line for line in text.splitlines() if "=" in line and "[" not in line.split("=")[0] and not
+            line.startswith(("#", "W", "b", " "))] == [                  # one line per layer
+        "x = [x0, x1, x2]", "h0 = tanh(W0 @ x + b0)", "h1 = tanh(W1 @ h0 + b1)", "out = tanh(W2 @ h1 + b2)[0]",
+        "loss = (out - y)**2"]
 
 
 def test_another_seed_draws_other_parameters(run):
     one, two = (parse(run("net", 2, 3, 1, "--seed", seed).stdout) for seed in (1, 2))
-    assert one.inputs["w0_0_0"].data != two.inputs["w0_0_0"].data
-    assert parse(run("net", 2, 3, 1).stdout).inputs["w0_0_0"].data == lecture_mlp(1337, (2, 3, 1)).parameters()[0].data
+    assert one.inputs["W0[0][0]"].data != two.inputs["W0[0][0]"].data
+    assert parse(run("net", 2, 3, 1).stdout).inputs["W0[0][0]"].data == lecture_mlp(1337, (2, 3, 1)).parameters()[0].data
 
 
 @pytest.mark.parametrize("linear_out", [False, True])
@@ -36,7 +39,7 @@ def test_eval_of_one_row_is_the_lecture_mlps_output(run, linear_out):
     flags = ["--loss", "none"] + (["--linear-out"] if linear_out else [])
     text = run("net", 3, 4, 4, 1, "--seed", 1, *flags).stdout
     assert "y" not in parse(text).inputs
-    assert text.rstrip().splitlines()[-1].startswith("out = " + ("b2_0 +" if linear_out else "tanh(b2_0 +"))
+    assert text.rstrip().splitlines()[-1] == "out = " + ("(W2 @ h1 + b2)[0]" if linear_out else "tanh(W2 @ h1 + b2)[0]")
     mlp = lecture_mlp(1, linear_out=linear_out)
     for x in XS:
         done = run("eval", text, *[f"--set=x{i}={v}" for i, v in enumerate(x)], "--json")
@@ -59,8 +62,8 @@ def test_the_losses_of_one_row(run):
 def test_several_outputs_have_a_target_each():
     text = mlp_program([2, 3, 2], seed=5)
     program = parse(text)
-    assert {"y0", "y1", "out0", "out1"} <= set(program.names) and "y" not in program.inputs
-    assert text.rstrip().endswith("loss = (out0 - y0)**2 + (out1 - y1)**2")
+    assert {"y0", "y1"} <= set(program.inputs) and "y" not in program.inputs and program.shapes["out"] == (2,)
+    assert text.rstrip().endswith("loss = sum((out - [y0, y1])**2)")
     with pytest.raises(AutodiffError, match="a program has one output"):
         mlp_program([2, 3, 2], loss="none")
 
@@ -78,7 +81,7 @@ def test_net_refuses_absurd_sizes(run, args, says):
 
 def test_the_ceiling_counts_weights_and_biases():
     assert parameter_count([99_999, 1]) == MAX_PARAMETERS
-    assert mlp_program([99_999, 1]).count("\n") == 9
+    assert mlp_program([99_999, 1]).count("\n") == 11            # one line per layer, its W, its b
     with pytest.raises(AutodiffError, match="a 100000-1 net has 100,001 parameters"):
         mlp_program([100_000, 1])
 

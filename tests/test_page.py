@@ -422,7 +422,7 @@ def test_without_data_a_loss_opens_minimising_with_its_data_inputs_fixed(open_pa
     net, _ = net_files
     page = open_page("-f", net, "-s", "x0=2", "-s", "x1=3", "-s", "x2=-1", "-s", "y=1")
     assert page.is_checked("#minimize")
-    assert [page.is_checked(f'[data-freeze="{name}"]') for name in ("x0", "x1", "x2", "y", "w0_0_0")] == \
+    assert [page.is_checked(f'[data-freeze="{name}"]') for name in ("x0", "x1", "x2", "y", "W0[0][0]")] == \
         [True, True, True, True, False]
     before = page.evaluate("() => window.autodiffValues()")
     page.fill("#steps", "30")

@@ -305,20 +305,20 @@ def test_extra_columns_can_be_dropped(run, tmp_path, monkeypatch):
 def test_the_report_has_every_steps_loss_the_parameters_and_the_predictions(run, files):
     """As the lecture prints them: the loss at each step (evenly spaced ones past --rows), the
     parameters, the loss before and after, and each row's prediction at the end."""
-    out = run("fit", "-f", "net.ad", "--data", "rows.csv", "--steps", 20, "--rows", 5, "--freeze", "b2_0").stdout
+    out = run("fit", "-f", "net.ad", "--data", "rows.csv", "--steps", 20, "--rows", 5, "--freeze", "b2").stdout
     lines = out.splitlines()
     losses, _ = lecture_training(20)
     assert lines[0].split() == ["step", "loss"] and lines[1].split() == ["1", f"{losses[0]:.4e}"]   # one notation
     assert [line.split()[0] for line in lines[1:6]] == ["1", "6", "11", "16", "20"]
     first = lines.index(next(line for line in lines if line.startswith("parameter")))
-    assert lines[first].split() == ["parameter", "start", "trained", "grad"] and lines[first + 1].startswith("w0_0_0")
+    assert lines[first].split() == ["parameter", "start", "trained", "grad"] and lines[first + 1].startswith("W0[0][0]")
     assert "… 37 parameters not shown (--all shows every one; --json has them all)" in out
     summary = next(line for line in lines if line.startswith("loss: "))
     assert summary.startswith("loss: 6.2443 -> ") and "after 20 steps (the sum over 4 rows; sgd, lr 0.05)" in summary
     assert lines[-5].split() == ["x0", "x1", "x2", "y", "prediction", "loss"] and len(lines[-4:]) == 4
-    every = run("fit", "-f", "net.ad", "--data", "rows.csv", "--steps", 2, "--all", "--freeze", "b2_0").stdout
-    assert "b2_0" in every and next(line for line in every.splitlines() if line.startswith("b2_0")).split()[-1] == \
-        "frozen"
+    every = run("fit", "-f", "net.ad", "--data", "rows.csv", "--steps", 2, "--all", "--freeze", "b2,W0[1][2]").stdout
+    frozen = [line.split()[0] for line in every.splitlines() if line.endswith("frozen")]
+    assert frozen == ["W0[1][2]", "b2[0]"]
 
 
 def test_json_has_the_loss_of_every_step_and_every_parameter(run, files):
@@ -329,7 +329,7 @@ def test_json_has_the_loss_of_every_step_and_every_parameter(run, files):
                             "parameters", "left_out"]
     assert report["optimizer"] == {"name": "adam", "lr": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
     assert report["batch"] == 2 and len(report["loss"]) == 3 and len(report["parameters"]) == 41
-    assert report["parameters"]["w0_0_0"]["start"] == -0.7312715117751976
+    assert report["parameters"]["W0[0][0]"]["start"] == -0.7312715117751976
 
 
 def test_the_loss_plot_is_a_file_or_a_text_plot(run, files):
@@ -414,7 +414,7 @@ def test_headerless_data_with_named_columns_and_zero_steps(run, files):
                            "--json").stdout)
     headed = json.loads(run("fit", "-f", "net.ad", "--data", "rows.csv", "--steps", 0, "--json").stdout)
     assert named["loss"] == [] and named["end_loss"] == headed["end_loss"] == pytest.approx(6.24427205907587)
-    assert named["parameters"]["w0_0_0"]["grad"] == headed["parameters"]["w0_0_0"]["grad"]
+    assert named["parameters"]["W0[0][0]"]["grad"] == headed["parameters"]["W0[0][0]"]["grad"]
     wrong = run("fit", "-f", "net.ad", "--data", "xs.csv", "--columns", "x0,x1,y")
     assert wrong.exit_code == 2 and "4 values for the 3 columns named" in wrong.stderr
     missing = run("fit", "-f", "net.ad", "--data", "xs.csv")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from ..errors import AutodiffError
-from .options import (PROGRAM_HELP, AutodiffCommand, comma_list, data_columns, load_program, needs, one_of,
-                      positive, precision_option, program_options, report_options, rows_options, set_lines, without)
+from .options import (PROGRAM_HELP, AutodiffCommand, cluster, comma_list, data_columns, load_program, needs, one_of,
+                      positive, precision_option, program_options, report_options, rows_options, scheduler_option,
+                      set_lines, without)
 from .step import MAX_STEPS
 
 GRADIENT_DESCENT = ("lr", "reduce", "batch", "seed", "momentum", "beta1", "beta2", "eps", "freeze", "strict",
@@ -73,7 +74,7 @@ def hints(exc: AutodiffError) -> None:
 @click.option("--beta1", type=float, default=None, help="With --optimizer adam: β1 (default 0.9).")
 @click.option("--beta2", type=float, default=None, help="With --optimizer adam: β2 (default 0.999).")
 @click.option("--eps", type=float, default=None, help="With --optimizer adam: ε (default 1e-8).")
-@click.option("--freeze", default="", metavar="NAMES", help="Parameters that stay fixed, e.g. b0_0,b0_1.")
+@click.option("--freeze", default="", metavar="NAMES", help="Parameters that stay fixed, e.g. 'b0[1],b2' (a vector's name: all its elements).")
 @click.option("--strict", is_flag=True, help="Stop at the first row that leaves the program's domain (exit 2).")
 @click.option("--lecture-bug", type=click.Choice(["no-zero"]), default=None,
               help="The lecture's loop that forgets p.grad = 0.0: the gradients compound (labelled WRONG, the right "
@@ -81,6 +82,7 @@ def hints(exc: AutodiffError) -> None:
 @click.option("--memory", type=click.IntRange(1 << 20, None), default=None, metavar="BYTES",
               help="How many bytes of the data to hold in memory (default 1 GiB); larger data is staged in the "
                    "temporary directory and read back a chunk at a time.")
+@scheduler_option
 @precision_option(4, "Decimals shown (significant digits with --residual: 6).")
 @report_options("the report, the JSON or the --set line",
                 json_help="Strict JSON: every step's loss and every parameter; with --residual, each parameter's "
@@ -94,7 +96,7 @@ def hints(exc: AutodiffError) -> None:
 @rows_options(kept="evenly spaced steps and the last, the first parameters and rows")
 def command(program, source_file, assignments, output_name, data_file, columns, ignore_extra, residual, sigma,
             bounds, max_evaluations, steps, lr, reduce, batch, seed, optimizer, momentum, beta1, beta2, eps,
-            freeze, strict, lecture_bug, memory, precision, as_json, path, emit_set, predict_path, plot_path, rows,
+            freeze, strict, lecture_bug, memory, scheduler, precision, as_json, path, emit_set, predict_path, plot_path, rows,
             all_rows):
     """Fit the program's parameters to the rows of a data file.
 
@@ -133,15 +135,16 @@ def command(program, source_file, assignments, output_name, data_file, columns, 
     sigma_value = _sigma(sigma, points.names)
     kept = data_columns(prog, points, ignore_extra, "--data", keep=sigma_value)
     compiled = ArrayProgram(prog)
-    data = read_data(kept, compiled.chunk, memory or MEMORY_BYTES)
-    if residual:
-        least_squares(prog, data, compiled, sigma_value, bounds, max_evaluations, precision, as_json, path, emit_set,
-                      plot, plot_path)
-    else:
-        settings = {"momentum": momentum, "beta1": beta1, "beta2": beta2, "eps": eps}
-        gradient_descent(prog, data, compiled, steps, optimizer or "sgd", lr, settings, reduce, batch, seed, freeze,
-                         strict, lecture_bug, precision, as_json, path, emit_set, plot, plot_path,
-                         None if all_rows else rows)
+    with cluster(scheduler) as connection:
+        data = read_data(kept, compiled.chunk, memory or MEMORY_BYTES)
+        if residual:
+            least_squares(prog, data, compiled, sigma_value, bounds, max_evaluations, precision, as_json, path,
+                          emit_set, plot, plot_path, connection)
+        else:
+            settings = {"momentum": momentum, "beta1": beta1, "beta2": beta2, "eps": eps}
+            gradient_descent(prog, data, compiled, steps, optimizer or "sgd", lr, settings, reduce, batch, seed,
+                             freeze, strict, lecture_bug, precision, as_json, path, emit_set, plot, plot_path,
+                             None if all_rows else rows, connection)
     if predict_path is not None:
         from ..predicting import PredictionReport
         from ..reports import emit
