@@ -11,8 +11,9 @@ garbage collector paused for all, as the parser pauses it):
 - parse:        `parsing.parse`: the fast loop building the graph, and its topological order.
 
 Columns are µs per token (tokens as the grammar counts them) and the ratio parse / compile()
-(target <= 2.5x).  The shapes: a random `+ * tanh` tree of 10^5 nodes over 100 inputs, and the
-four shapes of bench/run.py (`chain` nests 20,000 calls deep, past what compile() accepts).
+(target <= 2.5x).  The shapes: a random `+ * tanh` tree of 10^5 nodes over 100 inputs, the
+four shapes of bench/run.py (`chain` nests 20,000 calls deep, past what compile() accepts), and
+10^5 vector statements (a user function, elementwise ops, dot and @ over vectors of 3).
 
     python bench/parse.py            # 10^5 nodes, a minute
     python bench/parse.py --quick    # tiny sizes: proves the script works
@@ -48,6 +49,22 @@ def tree(nodes: int, inputs: int = 100, seed: int = 0) -> str:
         kind = rng.random()
         parts.append(f"tanh({a} + {b})" if kind < 0.2 else f"({a} + {b})" if kind < 0.6 else f"{a}*{b}")
     return "\n".join(lines + [parts[0]]) + "\n"
+
+
+def vector_statements(statements: int, length: int = 3, seed: int = 0) -> str:
+    """`statements` vector statements (issue 29): elementwise ops, a user function, dot and @ over
+    vectors of `length`, each statement expanding to a few scalar nodes per element."""
+    rng = random.Random(seed)
+    numbers = lambda: ", ".join(repr(rng.uniform(-1, 1)) for _ in range(length))      # noqa: E731
+    lines = ["f(a, b) = tanh(a*b + 0.5)", f"u = [{numbers()}]", f"v0 = [{numbers()}]",
+             "W = [" + ", ".join(f"[{numbers()}]" for _ in range(length)) + "]"]
+    for i in range(1, statements):
+        kind = rng.random()
+        previous = f"v{i - 1}"
+        lines.append(f"v{i} = " + (f"f({previous}, u)" if kind < 0.3 else f"W @ {previous}" if kind < 0.4 else
+                                  f"{previous}*u + dot({previous}, u)" if kind < 0.7 else f"tanh({previous}) - u"))
+    lines.append(f"sum(v{statements - 1})")
+    return "\n".join(lines) + "\n"
 
 
 class _Nothing:
@@ -106,10 +123,16 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}; {time.strftime('%Y-%m-%d')}")
     rows = [measure("tree", tree(size), runs)]
     rows += [measure(shape, shapes.program(shape, size), runs) for shape in shapes.SHAPES]
+    rows.append(measure("vectors", vector_statements(size), runs))
     table(f"Parsing, µs per token (best of {runs}); parse / compile() (target <= {TARGET}x); "
           "Lark / parse: how much faster than Lark's own loop",
           ["shape", "nodes", "tokens", "compile()", "Lark", "lexer", "LALR loop", "parse",
            "parse / compile()", "", "Lark / parse"], rows)
+    per_node = [float(r[7]) * r[2] / r[1] for r in (rows[0], rows[-1])]
+    print(f"vector statements: {float(rows[-1][7]):.2f} µs per token against the scalar tree's "
+          f"{float(rows[0][7]):.2f} ({float(rows[-1][7]) / float(rows[0][7]):.2f}x); per node of the graph "
+          f"{per_node[1]:.2f} µs against {per_node[0]:.2f} ({per_node[1] / per_node[0]:.2f}x): a vector's token "
+          "makes a node per element")
 
 
 if __name__ == "__main__":
