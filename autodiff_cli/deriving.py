@@ -52,7 +52,7 @@ class Statement:
 
     name: str
     expression: Expression
-    kind: str                   # "input" (a default value), "forward", "adjoint" or "gradient"
+    kind: str                   # "input" (a default value), "forward", "flag" (where: see _liveness), "adjoint", "gradient"
     of: Value | None            # the node whose value (forward) or adjoint this is
     comment: str = ""
     rendered: str = ""          # the expression as text, when it is already known
@@ -78,7 +78,7 @@ class Derivative:
 
     def lines(self) -> list[Statement | None]:
         """The statements in the order `text` writes them, one a line (None for a comment line)."""
-        forward = [s for s in self.statements if s.kind in ("input", "forward")]
+        forward = [s for s in self.statements if s.kind in ("input", "forward", "flag")]
         backward = [s for s in self.statements if s.kind in ("adjoint", "gradient")]
         return [None, *forward, None, *backward]
 
@@ -101,12 +101,13 @@ class Derivative:
 
 
 def derivative_program(program: Program, wrt: Sequence[str] | None = None, *, inline: bool = True,
-                       gradient_prefix: str | None = None) -> Derivative:
+                       gradient_prefix: str | None = None, flag_prefix: str | None = None) -> Derivative:
     """The program with its reverse-mode derivative: d output / d each input in `wrt` (default: all).
 
     `inline=False` names every computed node (the same names for the same
     graph, whichever its output); `gradient_prefix` names the gradients
-    (default: the adjoints' prefix, `dOUT_d`).
+    (default: the adjoints' prefix, `dOUT_d`), and `flag_prefix` the flags of `where`'s branches
+    (default `live_`).
     """
     wrt = list(program.inputs) if not wrt else list(wrt)
     program.check_inputs(wrt)
@@ -123,8 +124,8 @@ def derivative_program(program: Program, wrt: Sequence[str] | None = None, *, in
     refs: list[Expression | None] = [None] * len(nodes)
     statements = list(_forward(program, names, refs, out))
     prefix = _adjoint_prefix(out, taken_names(program) | set(symbol) | {out})
-    flags, flag_statements = _liveness(program, refs, symbol, _free_prefix("live_", taken_names(program)
-                                                                              | set(symbol) | {out}))
+    flags, flag_statements = _liveness(program, refs, symbol, flag_prefix or _free_prefix(
+        "live_", taken_names(program) | set(symbol) | {out}))
     statements += flag_statements
     adjoint_statements, gradients = _backward(program, reaches, refs, names, prefix, symbol, flags)
     statements += adjoint_statements
@@ -245,7 +246,7 @@ def _liveness(program: Program, refs: list[Expression | None], symbol: list[str]
             unique = list(dict.fromkeys(terms[i]))
             flag = unique[0] if len(unique) == 1 else apply(ops.NE, add(unique), num(0.0))
             if not is_atom(flag):
-                statements.append(Statement(f"{prefix}{symbol[i]}", flag, "forward", None,
+                statements.append(Statement(f"{prefix}{symbol[i]}", flag, "flag", None,
                                             f"1 where {program.label(node)} is needed"))
                 flag = name(f"{prefix}{symbol[i]}")
             flags[i] = flag
@@ -379,9 +380,10 @@ def hessian_program(program: Program, wrt: Sequence[str] | None = None) -> Hessi
     for a in wrt:
         gradient = first.gradients[a]
         second = derivative_program(graph.with_output(gradient), wrt, inline=False,
-                                    gradient_prefix=f"{prefix}{element_symbol(a)}_d")
+                                    gradient_prefix=f"{prefix}{element_symbol(a)}_d",
+                                    flag_prefix=_free_prefix(f"live_{element_symbol(a)}_", set(graph.names)))
         forward = forward or _naming_every_gradient(second, first)
-        blocks.append((gradient, [s for s in second.statements if s.kind in ("adjoint", "gradient")]))
+        blocks.append((gradient, [s for s in second.statements if s.kind in ("flag", "adjoint", "gradient")]))
         names[a] = second.gradients
     if not wrt:                                 # no inputs: the program alone, its output named
         forward = [s for s in first.statements if s.kind in ("input", "forward")]

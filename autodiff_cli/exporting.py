@@ -115,6 +115,7 @@ def python_function(program: Program, wrt: Sequence[str] | None = None, order: i
         derivative = derivative_program(program, wrt, inline=False)
         statements, output, gradients, hessian = derivative.statements, derivative.output, derivative.gradients, None
     flags = {} if order == 2 else derivative.flags
+    gates = any(node.op.gate is not None for node in program.nodes)     # values that may be left out (where)
     vectors = program.grouped({n: n for n in program.inputs})           # a vector input is one parameter
     names = _python_names([s.name for s in statements] + list(vectors) + list(program.inputs))
     used = sorted({e[1] for s in statements for e in _walk(s.expression) if e[0] == "op"},
@@ -123,13 +124,14 @@ def python_function(program: Program, wrt: Sequence[str] | None = None, order: i
     lines = ['"""Written by the diff command of autodiff: the program and its derivatives, by reverse mode."""',
              "import math", "", f"{HELPER}TOO_LARGE = {ops.TOO_LARGE!r}",
              f"{HELPER}GRADIENT_TOO_LARGE = {ops.GRADIENT_TOO_LARGE!r}", ""]
-    lines += _python_helpers(used, bool(flags))
+    lines += _python_helpers(used, gates)
     lines += ["", "", f"def {function}(*, {parameters}):" if parameters else f"def {function}():",
               f'    """d {output} / d each input, by reverse mode (written by autodiff diff)."""']
     lines += [f"    {_as_python(names, elements)} = {names[vector]}"
               for vector, elements in vectors.items() if isinstance(elements, list)]
-    forward = [s for s in statements if s.kind == "forward"]
-    backward = [s for s in statements if s.kind in ("adjoint", "gradient")]
+    # where's flags: before the check of what the output needs (second derivatives: in each block)
+    forward = [s for s in statements if s.kind == "forward" or s.kind == "flag" and order == 1]
+    backward = [s for s in statements if s.kind in ("adjoint", "gradient") or s.kind == "flag" and order == 2]
     def target(check: str | None) -> Target:
         return Target("python", number=repr, names=lambda name: names.get(name) or _constant(name),
                       call=lambda op: f"{HELPER}{op.name}" if op.refuse else None, check=check)
@@ -137,11 +139,13 @@ def python_function(program: Program, wrt: Sequence[str] | None = None, order: i
     # the backward pass checks every value of a rule (a rule's intermediates are finite, or the
     # gradient is too large, as on every surface)
     if forward:
-        lines += _checked_block(forward, names, target(None), f"{HELPER}TOO_LARGE", bool(flags))
-    if flags:                   # the first value the output needs that does not exist, as eval finds it
+        lines += _checked_block(forward, names, target(None), f"{HELPER}TOO_LARGE", gates)
+    if gates and order == 1:    # the first value the output needs that does not exist, as eval finds it
         needed = ", ".join(f"({names[s.name]}, {render(flags[s.of.index], target(None)) if s.of.index in flags else 1})"
                            for s in forward if s.of is not None)
         lines.append(f"    {HELPER}needed({needed})")
+    elif gates:                 # second derivatives: the values returned (and any a statement uses: it raises)
+        lines.append(f"    {HELPER}needed(" + ", ".join(f"({names[n]}, 1)" for n in [output, *gradients.values()]) + ")")
     if backward:
         lines += _checked_block(backward, names, target(f"{HELPER}checked"), f"{HELPER}GRADIENT_TOO_LARGE", False)
     by_input = program.grouped(gradients) if order == 1 else gradients

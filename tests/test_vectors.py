@@ -52,6 +52,20 @@ o = neuron(x, w, b)"""
     assert round(report["grad"]["b"], 4) == 0.5
 
 
+def test_the_hessian_of_softmax_cross_entropy_is_diag_p_minus_p_p_transposed(tmp_path):
+    """diff --order 2 --to python, run: d²L/dz_i dz_j = p_i δ_ij - p_i p_j for a one-hot target."""
+    exported = cli("diff", "--order", "2", "--to", "python", "z = [2.0, 1.0, 0.1]; t = [1, 0, 0]\n"
+                   "loss = -sum(t*log(softmax(z)))")
+    assert exported.returncode == 0, exported.stderr
+    namespace = {}
+    exec(exported.stdout, namespace)                # the export is ours, not user text
+    _, _, hessian = namespace["value_and_grad"]()
+    z = np.array([2.0, 1.0, 0.1])
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    got = np.array([[hessian[f"z[{i}]"][f"z[{j}]"] for j in range(3)] for i in range(3)])
+    assert got == pytest.approx(np.diag(p) - np.outer(p, p), abs=1e-15)
+
+
 def test_a_layer_gradient_is_the_outer_product():
     W = [[0.5, -1, 0.25], [1.5, 0.5, -0.75]]
     x, b = [1.0, 2.0, -0.5], [0.1, -0.2]
@@ -208,3 +222,46 @@ def test_the_page_javascript_agrees_with_eval_on_vector_programs(js_engine):
                  for point, want, got in zip(points, wants, gots) if not same(want, from_js(got))]
     mismatches = [case for case in differing if well_conditioned(case[0], case[1])]
     assert mismatches == [] and len(differing) <= 5, differing
+
+
+def hessian_by_diff(text, point):
+    """diff --order 2's program, run by eval: every second derivative's statement."""
+    from autodiff_cli.deriving import hessian_program
+    from autodiff_cli.errors import DomainError
+
+    hessian = hessian_program(parse(text))
+    program = parse(hessian.text(), keep_unused=True)
+    try:
+        program.set(point)
+        program.forward()
+    except DomainError as exc:
+        return ("error", reason_of(exc.message))
+    return ("ok", program.names[hessian.output].data,
+            {f"{a} {b}": program.names[name].data for a, row in hessian.names.items() for b, name in row.items()})
+
+
+def hessian_by_python(text, point):
+    from autodiff_cli.exporting import python_function
+
+    program = parse(text)
+    namespace = {}
+    exec(python_function(program, order=2), namespace)              # the export is ours, not user text
+    try:
+        value, _, hessian = namespace["value_and_grad"](**program.grouped(point))
+    except (ValueError, OverflowError) as exc:
+        return ("error", reason_of(str(exc)))
+    return ("ok", value, {f"{a} {b}": h for a, row in hessian.items() for b, h in row.items()})
+
+
+def test_second_derivatives_agree_between_diff_and_the_python_export_on_vector_programs():
+    rng = random.Random(20261204)
+    checked = 0
+    for _ in range(25):
+        text = vector_program(rng, leaves=3)
+        program = parse(text)
+        point = {n: rng.choice([0.0, 1.0, -1.0, 0.5, 2.0]) if rng.random() < 0.5 else rng.uniform(-2, 2)
+                 for n in program.inputs}
+        expected, got = hessian_by_diff(text, point), hessian_by_python(text, point)
+        assert same(expected, got) or not well_conditioned(text, point), (text, point, expected, got)
+        checked += expected[0] == "ok"
+    assert checked >= 10
