@@ -156,6 +156,20 @@ def test_set_a_vector_and_a_matrix_and_sweep_an_element():
     assert [float(row[header.index("value")]) for row in rows[1:]] == [1.0, 1.5, 2.0]
 
 
+def test_fit_trains_a_vector_parameter_on_columns_that_name_elements(tmp_path):
+    rng = np.random.default_rng(7)
+    xs = rng.uniform(-1, 1, size=(30, 2))
+    ys = xs @ np.array([1.5, -0.5]) + 0.25 + rng.normal(0, 0.01, size=30)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("x[0],x[1],y\n" + "".join(f"{a!r},{b!r},{y!r}\n" for (a, b), y in zip(xs.tolist(), ys.tolist())))
+    done = cli("fit", "w = [0, 0]; c = 0; x = [0, 0]\ndot(w, x) + c - y", "--data", str(rows), "--residual", "--json")
+    assert done.returncode == 0, done.stderr
+    fitted = json.loads(done.stdout)["parameters"]
+    solution, *_ = np.linalg.lstsq(np.column_stack([xs, np.ones(30)]), ys, rcond=None)
+    got = [fitted[name]["value"] for name in ("w[0]", "w[1]", "c")]
+    assert got == pytest.approx(solution, rel=1e-9)
+
+
 def test_a_vector_output_is_refused_with_a_hint():
     done = cli("eval", "u = [1, 2]; u*2")
     assert done.returncode == 2 and "sum(" in done.stderr
