@@ -84,9 +84,9 @@ def hand_numpy(program, data: Data, steps: int) -> list[float]:
     y = data.columns["y"]
     weights, biases = [], []
     for layer, (nin, nout) in enumerate(zip(SIZES, SIZES[1:])):
-        weights.append(np.array([[program.inputs[f"w{layer}_{j}_{i}"].data for i in range(nin)]
+        weights.append(np.array([[program.inputs[f"W{layer}[{j}][{i}]"].data for i in range(nin)]
                                  for j in range(nout)]))
-        biases.append(np.array([program.inputs[f"b{layer}_{j}"].data for j in range(nout)]))
+        biases.append(np.array([program.inputs[f"b{layer}[{j}]"].data for j in range(nout)]))
     losses = []
     for _ in range(steps):
         activations = [x]
