@@ -82,7 +82,8 @@ class Factors:
         Q, R = np.linalg.qr(J)
         R, z = _square(R, p), _square((Q.T @ r)[:, None], p)[:, 0]
         with np.errstate(over="ignore"):                # a trial step's overflow: its sum of squares is inf
-            return cls(R, z, float(r @ r), len(r))
+            return cls(R, z, float(np.sum(r * r)), len(r))      # NumPy's pairwise sum, not BLAS's dot: the
+                                                                # same float however many threads BLAS has
 
     def combine(self, other: Factors) -> Factors:
         np = numpy()

@@ -13,7 +13,7 @@ LAYERS = [
     {"program", "vectors"},
     {"parsing", "rules", "tables", "drawing", "naming", "points", "data", "arrays"},
     {"checking", "explaining", "stepping", "deriving", "exporting", "sweeping", "sweep_output", "plotting",
-     "lecture_bugs", "networks", "training", "least_squares", "predicting"},
+     "lecture_bugs", "networks", "training", "least_squares", "predicting", "cluster"},
     {"page"},
     {"cli"},
     {"__main__"},

@@ -5,16 +5,17 @@ import sys
 
 import click
 
-from .options import (PROGRAM_HELP, SWEEP_ONLY, AutodiffCommand, check_hessian_size, lecture_bug_option,
+from .options import (PROGRAM_HELP, SWEEP_ONLY, AutodiffCommand, check_hessian_size, cluster, lecture_bug_option,
                       load_points, load_program, needs, one_of, precision_option, program_options, report_format,
-                      report_options, rows_options, sweep_options, sweep_report_format, terminal, without)
+                      report_options, rows_options, scheduler_option, sweep_options, sweep_report_format, terminal,
+                      without)
 
 SWEEP_ROWS = 20         # rows of a sweep's table in a terminal, unless --rows or --all says otherwise
 SWEEPS = ("over", "points_file")
 
 RULES = [
     one_of("as_csv", "as_jsonl", "as_json", why="the format"),
-    needs(("as_csv", "as_jsonl", "strict", *SWEEP_ONLY), SWEEPS, why="sweeps"),
+    needs(("as_csv", "as_jsonl", "strict", "scheduler", *SWEEP_ONLY), SWEEPS, why="sweeps"),
     without(("hessian", "lecture_bug"), SWEEPS, why="they are for one point"),
     without(("hessian",), ("lecture_bug",), why="the second derivatives of a bug are not the lecture's"),
     needs(("max_inputs",), ("hessian",)),
@@ -30,6 +31,7 @@ RULES = [
 @click.option("--jsonl", "as_jsonl", is_flag=True,
               help='A sweep\'s rows as JSON Lines: {"inputs": {...}, "value": v, "grad": {...}} per point.')
 @click.option("--strict", is_flag=True, help="Stop a sweep at the first point that fails (exit 2, nothing written).")
+@scheduler_option
 @click.option("--hessian", is_flag=True,
               help="Also the second derivatives d²out/dx dy of every pair of inputs (`hessian` in JSON).")
 @click.option("--max-inputs", type=click.IntRange(1, None), default=None, metavar="N",
@@ -39,7 +41,8 @@ RULES = [
 @rows_options(default=None, shown="200; a sweep's table 20")
 @lecture_bug_option
 def command(program, source_file, assignments, output_name, as_json, path, over, points_file, ignore_extra,
-            max_points, as_csv, as_jsonl, strict, hessian, max_inputs, precision, rows, all_rows, lecture_bug):
+            max_points, as_csv, as_jsonl, strict, scheduler, hessian, max_inputs, precision, rows, all_rows,
+            lecture_bug):
     """Run the forward and backward pass and show every node's value and gradient.
 
     The table lists the nodes in topological order: the inputs first, the
@@ -59,7 +62,7 @@ def command(program, source_file, assignments, output_name, as_json, path, over,
     if points is not None:
         chosen = "jsonl" if as_jsonl or as_json else "csv" if as_csv else None
         return sweep(prog, points, sweep_report_format(path, chosen), path, strict, precision,
-                     None if all_rows else (rows or SWEEP_ROWS))
+                     None if all_rows else (rows or SWEEP_ROWS), scheduler)
     prog.run()
     second = warning = right = None
     if hessian:
@@ -81,8 +84,10 @@ def command(program, source_file, assignments, output_name, as_json, path, over,
     emit(report, report_format(path, as_json), path)
 
 
-def sweep(prog, points, fmt: str, path: str | None, strict: bool, precision: int, limit: int | None) -> None:
-    """A sweep's rows in `fmt`, written as they are computed (with --strict, whole or not at all)."""
+def sweep(prog, points, fmt: str, path: str | None, strict: bool, precision: int, limit: int | None,
+          scheduler: str | None = None) -> None:
+    """A sweep's rows in `fmt`, written as they are computed (with --strict, whole or not at all), on
+    this machine or on the Dask cluster at `scheduler` (or $DASK_SCHEDULER_ADDRESS)."""
     from ..output import check_writable
     from ..reports import emit
     from ..sweep_output import SweepReport
@@ -90,8 +95,10 @@ def sweep(prog, points, fmt: str, path: str | None, strict: bool, precision: int
     from ..tables import progress_bar
 
     check_writable(path)
-    with progress_bar(points.count or 0, terminal(sys.stderr), "sweeping", minimum=200_000) as on_progress:
-        report = SweepReport(prog, run_sweep(prog, points, strict=strict, on_progress=on_progress),
+    with cluster(scheduler) as connection, \
+            progress_bar(points.count or 0, terminal(sys.stderr), "sweeping", minimum=200_000) as on_progress:
+        runner = None if connection is None else connection.sweep_runner
+        report = SweepReport(prog, run_sweep(prog, points, strict=strict, on_progress=on_progress, runner=runner),
                              precision=precision, limit=limit,
                              cut_hint="--all shows every point; --csv or --jsonl write them all")
         emit(report, fmt, path, spool=strict)

@@ -14,14 +14,16 @@ FIT_PROGRESS_WORK = 200_000     # rows x steps from which a terminal gets a prog
 
 def gradient_descent(prog, data, compiled, steps: int, optimizer: str, lr: float, settings: dict, reduce: str,
                      batch, seed: int, freeze: str, strict: bool, lecture_bug, precision: int, as_json: bool, path,
-                     emit_set: bool, plot, plot_path, rows) -> None:
-    """Train, report every step's loss (beside the right ones for the lecture's bug), plot the loss."""
+                     emit_set: bool, plot, plot_path, rows, connection=None) -> None:
+    """Train, report every step's loss (beside the right ones for the lecture's bug), plot the loss; the
+    passes on the Dask cluster of `connection`, if given."""
     from ..reports import emit
     from ..training import FitReport, Optimizer, fit
 
     chosen = Optimizer(optimizer, lr, **{name: value for name, value in settings.items() if value is not None})
     start = prog.point()
-    options = dict(reduce=reduce, batch=batch, seed=seed, freeze=comma_list(freeze), strict=strict, compiled=compiled)
+    options = dict(reduce=reduce, batch=batch, seed=seed, freeze=comma_list(freeze), strict=strict, compiled=compiled,
+                   run_chunks=None if connection is None else connection.fit_runner(prog))
     right = None
     if lecture_bug:
         right = fit(prog, data, steps, chosen, **options)
@@ -52,14 +54,16 @@ def gradient_descent(prog, data, compiled, steps: int, optimizer: str, lr: float
 
 
 def least_squares(prog, data, compiled, sigma, bounds: tuple[str, ...], max_evaluations, precision: int,
-                  as_json: bool, path, emit_set: bool, plot, plot_path) -> None:
-    """Fit by Levenberg–Marquardt, report as gnuplot does, draw the data, the curve and the residuals."""
+                  as_json: bool, path, emit_set: bool, plot, plot_path, connection=None) -> None:
+    """Fit by Levenberg–Marquardt, report as gnuplot does, draw the data, the curve and the residuals; the
+    passes on the Dask cluster of `connection`, if given."""
     from ..least_squares import MAX_EVALUATIONS, LeastSquaresReport, fit_least_squares
     from ..reports import emit
     from ..stepping import StepReport
 
+    passes = None if connection is None else connection.factors_runner(prog, data, compiled, sigma)
     result = fit_least_squares(prog, data, sigma=sigma, bounds=_bounds(bounds), compiled=compiled,
-                               max_evaluations=max_evaluations or MAX_EVALUATIONS)
+                               max_evaluations=max_evaluations or MAX_EVALUATIONS, passes=passes)
     if plot_path is not None:
         from ..plotting import fit_plot
 

@@ -8,8 +8,10 @@ no option) which of its options would help.
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
+from contextlib import contextmanager
 from typing import Callable, NamedTuple, Sequence
 
 import click
@@ -245,6 +247,29 @@ def sweep_options(command: Callable) -> Callable:
 
 
 SWEEP_ONLY = ("ignore_extra", "max_points")
+SCHEDULER_ENVIRONMENT = "DASK_SCHEDULER_ADDRESS"        # Dask's own setting
+
+
+def scheduler_option(command: Callable) -> Callable:
+    """--scheduler ADDRESS: run the chunks on a Dask cluster."""
+    return click.option("--scheduler", metavar="ADDRESS", default=None,
+                        help="Run the chunks as tasks on the Dask cluster whose scheduler is at ADDRESS "
+                             "(e.g. tcp://10.0.0.5:8786; default: $DASK_SCHEDULER_ADDRESS, else this "
+                             "machine). The output is the same bytes. Needs autodiff-cli[dask].")(command)
+
+
+@contextmanager
+def cluster(given: str | None):
+    """The Dask cluster of --scheduler, else of $DASK_SCHEDULER_ADDRESS, connected (None: this machine).
+    Commands call it only where a cluster applies (a sweep, a fit)."""
+    address = given or os.environ.get(SCHEDULER_ENVIRONMENT)
+    if not address:
+        yield None
+        return
+    from ..cluster import Cluster
+
+    with Cluster(address) as connection:
+        yield connection
 
 
 def lecture_bug_option(command: Callable) -> Callable:
