@@ -34,6 +34,7 @@ def test_flat_tape_matches_the_engine(shape):
     assert defined == pytest.approx([n.grad for n in prog.nodes if n.grad is not None], rel=1e-9, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_sympy_expression_of_a_shape_matches_the_engine():
     import sympy
     prog = parse(shapes.program("mixed", 40)).run()

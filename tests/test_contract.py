@@ -188,6 +188,7 @@ def alive(pid):
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_graphviz_dies_with_us(tmp_path, signum):
     require_in_ci(have_dot(), "Graphviz's dot")
@@ -284,6 +285,7 @@ def test_fit_reads_its_rows_from_standard_input_and_writes_its_plot_whole(tmp_pa
     refused(autodiff("fit", "-f", "-", "--data", "-", input=b"(w*x - y)**2"), says="not both")
 
 
+@pytest.mark.slow
 def test_a_signal_during_training_exits_128_plus_it_and_writes_no_plot(tmp_path):
     (tmp_path / "rows.csv").write_text("x,y\n" + "".join(f"{i / 1000},{i / 500}\n" for i in range(20_000)))
     child = subprocess.Popen([*AUTODIFF, "fit", "(w*x - y)**2", "--set", "w=0", "--data", "rows.csv", "--steps",
@@ -416,6 +418,7 @@ def in_process(args, input=None):
 spec_text = st.text(alphabet="xy=:-+.0123456789e*/()pistep, ", max_size=24)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(spec_text, min_size=1, max_size=2))
 def test_fuzzed_over_specs_never_show_a_traceback(specs):
@@ -425,6 +428,7 @@ def test_fuzzed_over_specs_never_show_a_traceback(specs):
     in_process(args)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.binary(max_size=200),
                  st.text(alphabet='xy,\n\r"{}:[]0123456789.e-+ \ufeff\x00', max_size=120).map(str.encode)))

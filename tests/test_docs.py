@@ -74,6 +74,7 @@ def test_the_examples_print_what_the_page_shows(page, tmp_path):
         assert (done.returncode != 0) == fails, (page, command, done.returncode, done.stderr)
 
 
+@pytest.mark.slow
 def test_the_site_builds_strict(tmp_path):
     """No broken link, anchor or nav entry: what CI's `mkdocs build --strict` checks."""
     require_in_ci(importlib.util.find_spec("mkdocs") is not None and importlib.util.find_spec("material") is not None,

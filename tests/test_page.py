@@ -284,6 +284,7 @@ def test_typing_into_a_restricted_box_leaves_the_box_as_typed_and_the_numbers_at
     at(3.0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("typed", ["-", "", "1e", "abc", "nan", "inf", "1e999", "1__0", "0x10"])
 def test_a_half_typed_or_non_finite_box_never_reaches_the_computation(open_page, typed):
     page = open_page(LECTURE, *LECTURE_SET)
@@ -470,6 +471,7 @@ def test_clicking_a_value_shows_its_chain_rule_as_explain_writes_it_and_its_path
     assert on_path == sorted(["v0", "op4", "v4", "op5", "v5", "op6", "v6"])
 
 
+@pytest.mark.slow
 def test_the_whole_box_is_the_click_target_and_a_drag_on_it_pans_without_selecting(open_page):
     page = open_page("t = tanh(x*w + b)", "-s", "x=0.5", "-s", "w=2", "-s", "b=0.1")
     box = page.locator('[data-group="v4"] .box').bounding_box()
@@ -514,6 +516,7 @@ def test_backprop_edge_by_edge_is_explains_order_with_its_gradients(open_page, r
     assert shown(page, "grad") == {node.index: format_number(node.grad) for node in program.nodes}
 
 
+@pytest.mark.slow
 def test_the_replayed_edge_is_thick_and_the_view_follows_it(open_page):
     page = open_page("-f", write(mlp_program(), "mlp.ad"), reduced_motion="reduce")
     for _ in range(30):
@@ -572,6 +575,7 @@ def test_tab_reaches_the_first_input_within_5_stops_on_the_mlp_page(open_page):
     assert page.evaluate("() => document.activeElement.dataset.group") == f"v{page.evaluate('() => MODEL.output')}"
 
 
+@pytest.mark.slow
 def test_the_graph_is_one_widget_arrows_move_between_values_and_bring_them_into_view(open_page):
     page = open_page("-f", write(mlp_program(), "mlp.ad"), reduced_motion="reduce")
     page.click('[data-action="output"]')
@@ -609,6 +613,7 @@ def test_live_regions_announce_once_per_user_action(open_page):
     assert page.evaluate("() => window.announced") == 2
 
 
+@pytest.mark.slow
 def test_reduced_motion_moves_the_view_at_once(open_page):
     page = open_page("-f", write(mlp_program(), "mlp.ad"), reduced_motion="reduce")
     page.click('[data-action="fit"]')
@@ -630,6 +635,7 @@ def contrast(colour):
     return 1.05 / (0.2126 * lum[0] + 0.7152 * lum[1] + 0.0722 * lum[2] + 0.05)
 
 
+@pytest.mark.slow
 def test_highlights_have_at_least_3_to_1_contrast(open_page):
     page = open_page(LECTURE, *LECTURE_SET)
     page.click('[data-group="v0"] .box')
@@ -640,6 +646,7 @@ def test_highlights_have_at_least_3_to_1_contrast(open_page):
         assert contrast(colour) >= 3, (selector, colour)
 
 
+@pytest.mark.slow
 def test_every_control_has_an_accessible_name(open_page, net_files):
     net, rows = net_files
     for page in (open_page(mlp_program(), viewport=PHONE), open_page("-f", net, "--data", rows, name="net.html")):
@@ -699,6 +706,7 @@ def test_the_template_is_filled_once_and_json_in_the_script_is_safe():
 
 # ---- sizes: phone and desktop, 1,000 and 2,000 nodes
 
+@pytest.mark.slow
 @pytest.mark.parametrize("viewport, size", [(DESKTOP, "1280x800"), (PHONE, "390x844")])
 def test_the_lecture_and_the_mlp_fit_desktop_and_phone(open_page, viewport, size):
     for name, args in (("lecture", [LECTURE, *LECTURE_SET]), ("mlp", [mlp_program()])):
@@ -710,6 +718,7 @@ def test_the_lecture_and_the_mlp_fit_desktop_and_phone(open_page, viewport, size
         screenshot(page, f"{name}-{size}.png")
 
 
+@pytest.mark.slow
 def test_a_small_graph_opens_whole(open_page):
     for viewport in (DESKTOP, PHONE):
         page = open_page(NEURON, viewport=viewport, name=f"neuron{viewport['width']}.html")
@@ -720,6 +729,7 @@ def test_a_small_graph_opens_whole(open_page):
             assert pane["x"] <= b["x"] and b["x"] + b["width"] <= pane["x"] + pane["width"]
 
 
+@pytest.mark.slow
 def test_the_mlp_groups_its_inputs_and_the_filter_finds_one(open_page):
     page = open_page(mlp_program())
     groups = page.locator("details.group summary").all_text_contents()
@@ -729,6 +739,7 @@ def test_the_mlp_groups_its_inputs_and_the_filter_finds_one(open_page):
     assert visible == ["w1_3_2"] and page.is_visible('[data-input="w1_3_2"]')
 
 
+@pytest.mark.slow
 def test_zoom_and_pan_change_the_view_and_fit_shows_it_whole(open_page):
     page = open_page(mlp_program())
     page.click('[data-action="fit"]')
