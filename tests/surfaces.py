@@ -131,3 +131,30 @@ def well_conditioned(text, point, grammar=None, tolerance=1e-9):
         if not same(expected, by_eval(text, nudged, grammar), tolerance):
             return False
     return True
+
+
+def page_disagreements(js_engine, cases):
+    """(text, points) cases run by the page's JavaScript in one batch: the points where it does
+    not give eval's outcome, and those of them that are well conditioned (which must be none)."""
+    batch = [(parse(text), points) for text, points in cases]
+    expected = [[by_eval(text, point) for point in points] for text, points in cases]
+    differing = [(program.text, point, want, from_js(got))
+                 for (program, points), wants, gots in zip(batch, expected, js_engine(batch))
+                 for point, want, got in zip(points, wants, gots) if not same(want, from_js(got))]
+    return differing, [case for case in differing if well_conditioned(case[0], case[1])]
+
+
+def agree_on_every_surface(text, point, expected, others, expected_by_others=None):
+    """A sweep row gives eval's outcome `expected` (or the point is ill conditioned: Hypothesis
+    is told to look elsewhere), and each surface of `others`, a program of its own (diff's, the
+    Python export's), gives `expected_by_others` (default: `expected`)."""
+    from hypothesis import assume
+
+    sweep = by_sweep(text, point)
+    if not same(expected, sweep):
+        assume(well_conditioned(text, point))
+        raise AssertionError((text, point, expected, sweep))
+    for surface in others:
+        got = surface(text, point)
+        want = expected if expected_by_others is None else expected_by_others
+        assert same(want, got, another_program=True), (surface.__name__, text, point, want, got)

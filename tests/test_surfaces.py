@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from autodiff_cli.errors import AutodiffError
 from autodiff_cli.parsing import parse
 from conftest import NAMES, edge_values, programs, random_program, EDGES
-from surfaces import (by_derivative_program, by_eval, by_python, by_sweep, from_js, input_gradients_outcome,
-                      same, well_conditioned)
+from surfaces import (agree_on_every_surface, by_derivative_program, by_eval, by_python, input_gradients_outcome,
+                      page_disagreements)
 
 
 def used_point(text, point):
@@ -30,30 +30,17 @@ def test_eval_a_sweep_row_the_derivative_program_and_the_python_export_agree(pro
     text, _ = program
     point = used_point(text, point)
     assume(point is not None)
-    expected = by_eval(text, point)
-    if not same(expected, by_sweep(text, point)):
-        assume(well_conditioned(text, point))
-        raise AssertionError((text, point, expected, by_sweep(text, point)))
-    inputs_only = input_gradients_outcome(text, point)
-    assume(inputs_only is not None)
-    for surface in (by_derivative_program, by_python):
-        got = surface(text, point)
-        assert same(inputs_only, got, another_program=True), (surface.__name__, text, point, inputs_only, got)
+    expected, inputs_only = by_eval(text, point), input_gradients_outcome(text, point)
+    others = [by_derivative_program, by_python] if inputs_only is not None else []   # else: only the sweep
+    agree_on_every_surface(text, point, expected, others, inputs_only)
 
 
 def test_the_page_javascript_agrees_with_eval_at_every_point(js_engine):
     rng = random.Random(20261129)
-    batch, expected = [], []
+    cases = []
     for _ in range(300):
         text = random_program(rng)
-        program = parse(text)
-        points = [{n: rng.choice(EDGES) if rng.random() < 0.6 else rng.uniform(-3, 3) for n in program.inputs}
-                  for _ in range(4)]
-        batch.append((program, points))
-        expected.append([by_eval(text, p) for p in points])
-    results = js_engine(batch)
-    differing = [(program.text, point, want, from_js(got))
-                 for (program, points), wants, gots in zip(batch, expected, results)
-                 for point, want, got in zip(points, wants, gots) if not same(want, from_js(got))]
-    mismatches = [case for case in differing if well_conditioned(case[0], case[1])]
+        cases.append((text, [{n: rng.choice(EDGES) if rng.random() < 0.6 else rng.uniform(-3, 3)
+                              for n in parse(text).inputs} for _ in range(4)]))
+    differing, mismatches = page_disagreements(js_engine, cases)
     assert mismatches == [] and len(differing) <= 12, differing        # ill-conditioned points: at most 1 in 100

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from autodiff_cli.parsing import parse
 from conftest import edge_values, vector_program, vector_programs
-from surfaces import by_derivative_program, by_eval, by_sweep, from_js, reason_of, same, well_conditioned
+from surfaces import (agree_on_every_surface, by_derivative_program, by_eval, page_disagreements, reason_of, same,
+                      well_conditioned)
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -211,30 +212,17 @@ def test_every_surface_agrees_with_eval_on_vector_programs(text, values):
     point = dict(zip(program.inputs, values))
     expected = by_eval(text, point)
     assume(expected[0] == "ok" or expected[1] != "the gradient is too large for a float")
-    sweep = by_sweep(text, point)
-    if not same(expected, sweep):
-        assume(well_conditioned(text, point))
-        raise AssertionError((text, point, expected, sweep))
-    for surface in (by_derivative_program, grouped_python):
-        got = surface(text, point)
-        assert same(expected, got, another_program=True), (surface.__name__, text, point, expected, got)
+    agree_on_every_surface(text, point, expected, [by_derivative_program, grouped_python])
 
 
 def test_the_page_javascript_agrees_with_eval_on_vector_programs(js_engine):
     rng = random.Random(20261203)
-    batch, expected = [], []
+    cases = []
     for _ in range(150):
         text = vector_program(rng)
-        program = parse(text)
-        points = [{n: rng.choice([0.0, 1.0, -1.0, 0.5, 2.0, -3.0]) if rng.random() < 0.5 else rng.uniform(-3, 3)
-                   for n in program.inputs} for _ in range(3)]
-        batch.append((program, points))
-        expected.append([by_eval(text, p) for p in points])
-    results = js_engine(batch)
-    differing = [(program.text, point, want, from_js(got))
-                 for (program, points), wants, gots in zip(batch, expected, results)
-                 for point, want, got in zip(points, wants, gots) if not same(want, from_js(got))]
-    mismatches = [case for case in differing if well_conditioned(case[0], case[1])]
+        cases.append((text, [{n: rng.choice([0.0, 1.0, -1.0, 0.5, 2.0, -3.0]) if rng.random() < 0.5 else
+                              rng.uniform(-3, 3) for n in parse(text).inputs} for _ in range(3)]))
+    differing, mismatches = page_disagreements(js_engine, cases)
     assert mismatches == [] and len(differing) <= 5, differing
 
 
