@@ -17,7 +17,7 @@ The rules, for every command, picture and page (the README's "Output" section sa
 from __future__ import annotations
 
 import errno
-
+import io
 import os
 import re
 import stat
@@ -34,6 +34,45 @@ class WriteError(AutodiffError):
 
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
+
+
+class WholeWrites(io.RawIOBase):
+    """A file descriptor whose every write is whole.  CPython's BufferedWriter returns a partial
+    count when a write to a pipe is cut short (the reader closed it mid-write: the kernel wrote part
+    and raised SIGPIPE, which Python ignores), and TextIOWrapper drops the rest without a word, so
+    `autodiff net 300 300 | head -c 10` exited 0.  Writing here loops until all is written or the
+    write fails (EPIPE: the closed pipe the process contract turns into exit 141)."""
+
+    def __init__(self, fd: int):
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            done += os.write(self._fd, view[done:])
+        return done
+
+
+def whole_writes(stream: IO) -> IO:
+    """A text stream like `stream` (its encoding, errors and buffering) over `WholeWrites`."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return stream
+    stream.flush()
+    return io.TextIOWrapper(io.BufferedWriter(WholeWrites(fd)), encoding=stream.encoding, errors=stream.errors,
+                            line_buffering=stream.line_buffering, write_through=getattr(stream, "write_through", False))
 
 
 def standard_output() -> BinaryIO:

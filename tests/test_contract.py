@@ -226,6 +226,21 @@ def test_every_command_exits_141_on_a_closed_pipe(command):
     assert done.returncode == 141 and done.stderr == b"", done.stderr
 
 
+@pytest.mark.parametrize("unbuffered", [False, True])
+@pytest.mark.parametrize("command", [["net", 300, 300], ["eval", "x*x", "--over", "x=0:1:300000"]])
+def test_a_reader_that_closes_mid_write_is_a_closed_pipe(command, unbuffered):
+    """`| head -c 10`: the reader goes while a write of megabytes is under way; the kernel takes
+    part of it, and the rest must not be dropped as if written (exit 141, nothing on stderr), with
+    Python's output buffered or not (PYTHONUNBUFFERED: one write call for the whole text)."""
+    env = {**os.environ, **({"PYTHONUNBUFFERED": "1"} if unbuffered else {})}
+    child = subprocess.Popen([*AUTODIFF, *map(str, command)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    taken = 0
+    while taken < 200_000:                      # the child is now in the middle of a write
+        taken += len(os.read(child.stdout.fileno(), 65536))
+    child.stdout.close()
+    assert child.wait(timeout=120) == 141 and child.stderr.read() == b""
+
+
 def test_closed_standard_streams_are_one_clear_message():
     refused(autodiff("eval", LECTURE, *LECTURE_SET, stdout=None, preexec=lambda: os.close(1)),
             says="standard output is closed")

@@ -92,9 +92,10 @@ def _on_signal(signum: int, frame) -> None:
 
 def run(cli: click.Group) -> None:
     """The command line through `cli`, under the contract described above."""
-    from ..output import StandardOutput, is_broken_pipe
+    from ..output import StandardOutput, is_broken_pipe, whole_writes
 
-    sys.stdout = StandardOutput(sys.stdout, ClosedPipe) if sys.stdout is not None else ClosedStream("standard output")
+    sys.stdout = (StandardOutput(whole_writes(sys.stdout), ClosedPipe) if sys.stdout is not None
+                  else ClosedStream("standard output"))
     if sys.stdin is None:
         sys.stdin = ClosedStream("standard input")
     if sys.stderr is None:
