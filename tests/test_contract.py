@@ -28,8 +28,12 @@ ROOT = os.geteuid() == 0
 
 
 def autodiff(*args, input=None, cwd=None, stdout=subprocess.PIPE, preexec=None, timeout=120):
+    # A child under a file-size limit writes no bytecode: Python would leave the package's .pyc
+    # files cut short at the limit (in a fresh clone, where they do not exist yet), and every later
+    # import of that module would fail ("marshal data too short").
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"} if preexec is not None else None
     return subprocess.run([*AUTODIFF, *map(str, args)], input=input, stdout=stdout, stderr=subprocess.PIPE,
-                          cwd=cwd, preexec_fn=preexec, timeout=timeout)
+                          cwd=cwd, preexec_fn=preexec, timeout=timeout, env=env)
 
 
 def refused(done, code=2, says=""):
