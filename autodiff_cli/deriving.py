@@ -320,7 +320,10 @@ def _backward(program: Program, reaches: list[bool], refs: list[Expression | Non
                 local = local_derivative(node, k, refs)
                 if adjoint == num(0.0) and local[0] != "num" and _may_not_exist(node, k):
                     term = ("op", ops.MUL, (adjoint, local))   # 0 times a derivative that may not exist: kept,
-                else:                                           # so that where it does not, this fails as eval does
+                elif node.op.gate is not None and k == 0 and adjoint[0] != "num":
+                    term = ("op", ops.MUL, (adjoint, local))   # a gate's condition: its adjoint is read, as a
+                else:                                           # flat op's is, so that where it does not exist
+                                                                # this fails as eval does
                     term = apply(ops.MUL, adjoint, local)
                 if term != num(0.0):
                     contributions[x.index].append(term if flags[i] is None else ("op", ops.WHEN, (flags[i], term)))

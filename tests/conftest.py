@@ -113,6 +113,17 @@ def extend(children):
 
 
 programs = st.recursive(leaves, extend, max_leaves=8)
+
+
+def extend_text(children):
+    return st.sampled_from(WRITTEN_OPS).flatmap(
+        lambda op: st.tuples(*[children] * op.arity).map(
+            lambda operands: op.applied_to({v: f"({t})" for v, t in zip("xy", operands)})))
+
+
+# the same programs as text alone, for tests that need no SymPy reference (building one can take
+# mpmath minutes on some expressions)
+program_texts = st.recursive(st.one_of(st.sampled_from(NAMES), st.sampled_from(LITERALS)), extend_text, max_leaves=8)
 values = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False).filter(lambda v: abs(v) > 1e-3)
 edge_values = st.one_of(st.sampled_from(EDGES), st.floats(min_value=-3.0, max_value=3.0, allow_nan=False))
 

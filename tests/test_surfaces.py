@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from autodiff_cli.errors import AutodiffError
 from autodiff_cli.parsing import parse
-from conftest import NAMES, edge_values, programs, random_program, EDGES
+from conftest import NAMES, edge_values, program_texts, random_program, EDGES
 from surfaces import (agree_on_every_surface, by_derivative_program, by_eval, by_python, input_gradients_outcome,
                       page_disagreements)
 
@@ -25,9 +25,8 @@ def used_point(text, point):
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.filter_too_much,
                                                                   HealthCheck.too_slow])
-@given(programs, st.fixed_dictionaries({n: edge_values for n in NAMES}))
-def test_eval_a_sweep_row_the_derivative_program_and_the_python_export_agree(program, point):
-    text, _ = program
+@given(program_texts, st.fixed_dictionaries({n: edge_values for n in NAMES}))
+def test_eval_a_sweep_row_the_derivative_program_and_the_python_export_agree(text, point):
     point = used_point(text, point)
     assume(point is not None)
     expected, inputs_only = by_eval(text, point), input_gradients_outcome(text, point)
