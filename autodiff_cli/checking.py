@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
 import itertools
+from dataclasses import dataclass, field, replace
 from itertools import islice
-from typing import Callable, Iterable, Mapping, Sequence, TextIO
+from typing import Callable, Iterable, Iterator, Mapping, Sequence, TextIO
 
 from . import ops
 from .engine import NumericError, Value, forward
@@ -129,10 +129,14 @@ def check_gradients(program: Program, *, nodes: str = "inputs", inputs: Sequence
                     h: float | None = None, method: str = "central", rtol: float = RTOL, atol: float = ATOL,
                     samples: int = 0, seed: int = 0, per_input_limit: int = PER_INPUT_LIMIT,
                     points: Iterable[Mapping[str, float]] | None = None,
-                    on_check: Callable[[int], None] | None = None) -> CheckReport:
+                    on_check: Callable[[int], None] | None = None,
+                    run_chunks: Callable[[Iterable[tuple[int, list]], CheckSettings], Iterable[tuple]] | None = None
+                    ) -> CheckReport:
     """Check the gradients at the current point, then at `samples` random points around it; or,
     given `points` (a sweep: each gives some inputs values, the others keep theirs), at those
-    points only.  A point outside the program's domain is skipped and counted.
+    points only, a chunk of CHECK_CHUNK points at a time (`run_chunks` runs the chunks elsewhere,
+    on a cluster, and gives back what `check_chunk` gives, in order).  A point outside the
+    program's domain is skipped and counted.
 
     Which gradients: every node's that depends on an input (nodes="all", which
     costs a forward pass per node); the named `inputs`; or by default every
@@ -144,21 +148,20 @@ def check_gradients(program: Program, *, nodes: str = "inputs", inputs: Sequence
         raise AutodiffError(f"unknown method {method!r}; use one of: {', '.join(METHODS)}")
     if not program.inputs:
         raise AutodiffError("the program has no inputs: there is nothing to check")
+    settings = CheckSettings(nodes, tuple(inputs or ()), h, method, rtol, atol, seed, per_input_limit)
+    if points is not None:
+        return _check_sweep(program, points, settings, on_check, run_chunks)
     targets, direction = _targets(program, nodes, inputs, per_input_limit)
-    if points is None:
-        program.run()
+    program.run()
     given = program.point()
     rng = random.Random(seed)
     checks: list[GradientCheck] = []
     skipped = 0
     counter = _counter(on_check)
-    if points is None:
-        randoms = ({name: x + rng.uniform(-1, 1) * SAMPLE_SPREAD * max(1.0, abs(x)) for name, x in given.items()}
-                   for _ in range(samples))
-        chosen, checked = itertools.chain([{}], randoms), [given]
-    else:
-        chosen, checked = points, []
-    for point in chosen:
+    randoms = ({name: x + rng.uniform(-1, 1) * SAMPLE_SPREAD * max(1.0, abs(x)) for name, x in given.items()}
+               for _ in range(samples))
+    checked = [given]
+    for point in itertools.chain([{}], randoms):
         with program.at(point):
             if point:
                 try:
@@ -167,16 +170,93 @@ def check_gradients(program: Program, *, nodes: str = "inputs", inputs: Sequence
                     skipped += 1
                     continue
                 checked.append(program.point())
-            settings = _Settings(h, method, rtol, atol, [n for n in program.nodes if n.op.piece is not None])
-            for i in targets:
-                checks.append(_check_node(program, len(checked) - 1, i, settings))
+            for check in _checks_here(program, len(checked) - 1, targets, direction, rng, settings):
+                checks.append(check)
                 counter()
-            if direction:
-                checks.append(_check_direction(program, len(checked) - 1, rng, settings))
-                counter()
-    if points is None:
-        program.run()
-    return CheckReport(checks, skipped, rtol, atol, checked, swept=points is not None)
+    program.run()
+    return CheckReport(checks, skipped, rtol, atol, checked, swept=False)
+
+
+CHECK_CHUNK = 256           # a sweep's points checked a chunk at a time (a task each, on a cluster)
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """What a check needs besides the program and the points: a chunk's task carries it."""
+
+    nodes: str
+    inputs: tuple[str, ...]
+    h: float | None
+    method: str
+    rtol: float
+    atol: float
+    seed: int
+    per_input_limit: int
+
+
+def _check_sweep(program: Program, points: Iterable[Mapping[str, float]], settings: CheckSettings,
+                 on_check: Callable[[int], None] | None, run_chunks) -> CheckReport:
+    """A sweep's checks, chunk by chunk: each chunk's sample numbers follow the points checked before it."""
+    pieces = _pieces(points)
+    chunks = run_chunks(pieces, settings) if run_chunks is not None else (
+        check_chunk(program, start, chunk, settings) for start, chunk in pieces)
+    checks: list[GradientCheck] = []
+    checked: list[dict] = []
+    skipped = 0
+    for found, missed, here in chunks:
+        checks += [replace(check, sample=check.sample + len(checked)) for check in found]
+        checked += here
+        skipped += missed
+        if on_check is not None:
+            on_check(len(checks))
+    return CheckReport(checks, skipped, settings.rtol, settings.atol, checked, swept=True)
+
+
+def _pieces(points: Iterable[Mapping[str, float]]) -> Iterator[tuple[int, list]]:
+    """(the number of the chunk's first point in the sweep, the chunk's points)."""
+    chunk: list = []
+    start = 0
+    for point in points:
+        chunk.append(dict(point))
+        if len(chunk) == CHECK_CHUNK:
+            yield start, chunk
+            start, chunk = start + CHECK_CHUNK, []
+    if chunk:
+        yield start, chunk
+
+
+def check_chunk(program: Program, start: int, points: list, settings: CheckSettings
+                ) -> tuple[list[GradientCheck], int, list[dict]]:
+    """The checks at a chunk of a sweep's points (its first is the sweep's point `start`): the
+    checks (sample numbers counted within the chunk), the points skipped, the points checked.  The
+    random direction (past the per-input limit) is drawn for each point from a generator seeded by
+    the seed and the point's number, so a chunk needs nothing of the chunks before it."""
+    targets, direction = _targets(program, settings.nodes, settings.inputs or None, settings.per_input_limit)
+    checks: list[GradientCheck] = []
+    checked: list[dict] = []
+    skipped = 0
+    for k, point in enumerate(points, start):
+        with program.at(point):
+            try:
+                program.run()
+            except AutodiffError:
+                skipped += 1
+                continue
+            checked.append(program.point())
+            rng = random.Random(f"{settings.seed}/{k}")
+            checks += _checks_here(program, len(checked) - 1, targets, direction, rng, settings)
+    return checks, skipped, checked
+
+
+def _checks_here(program: Program, sample: int, targets: list[int], direction: bool, rng: random.Random,
+                 settings: CheckSettings) -> Iterator[GradientCheck]:
+    """The checks at the program's current point (run): each target node, then the random direction."""
+    here = _Settings(settings.h, settings.method, settings.rtol, settings.atol,
+                     [n for n in program.nodes if n.op.piece is not None])
+    for i in targets:
+        yield _check_node(program, sample, i, here)
+    if direction:
+        yield _check_direction(program, sample, rng, here)
 
 
 def check_second_derivatives(program: Program, *, inputs: Sequence[str] | None = None, h: float | None = None,

@@ -9,7 +9,8 @@ The design, which docs/cluster.md explains to users:
   on one machine, and each chunk travels with its task.  Nothing needs to be readable by the
   workers, so it always works; the cost is the data on the network, once per pass.
 - A task computes what the one-machine run computes for that chunk, with the same functions
-  (`sweeping.run_chunk`, `training.chunk_sums`, `least_squares.chunk_factors`); the results
+  (`sweeping.run_chunk`, `checking.check_chunk`, `training.chunk_sums`,
+  `least_squares.chunk_factors`); the results
   come back in chunk order and are combined in that order, as on one machine, so the numbers and
   the output are the same bytes.  At most a window of tasks is in flight (bounded memory).
 - Failures: a scheduler that is not there is refused after CONNECT_SECONDS; a worker lost
@@ -23,9 +24,11 @@ from __future__ import annotations
 import threading
 import warnings
 from collections import deque
+from dataclasses import replace
 from typing import Callable, Iterable, Iterator, Mapping
 
 from .arrays import ArrayProgram
+from .checking import CheckSettings, check_chunk
 from .data import Data
 from .errors import AutodiffError, clip
 from .least_squares import Factors, chunk_factors
@@ -157,6 +160,16 @@ class Cluster:
                 run_chunk(program, columns, start, True, compiled)
             yield chunk_of(program, columns, start, value, grad, errors)
 
+    def check_runner(self, program: Program) -> Callable:
+        """`checking.check_gradients`'s `run_chunks`: each chunk of a sweep's points a task; a check's
+        node comes back as its number and is this graph's node again."""
+        def run(pieces: Iterable[tuple[int, list]], settings) -> Iterator[tuple]:
+            items = ((None, (start, chunk, settings)) for start, chunk in pieces)
+            for _, (checks, skipped, checked) in self.ordered(check_task, program, items):
+                yield ([replace(c, node=None if c.node is None else program.nodes[c.node]) for c in checks],
+                       skipped, checked)
+        return run
+
     def fit_runner(self, program: Program) -> Callable:
         """`training.fit`'s `run_chunks`: each chunk of rows a task at the pass's parameters."""
         def run(chunks: Iterable[tuple], point: dict) -> Iterator[tuple]:
@@ -268,6 +281,14 @@ def sweep_task(payload: tuple, columns: Mapping[str, object]) -> tuple:
     program, compiled = _program(payload)
     chunk = run_chunk(program, columns, 0, False, compiled)
     return chunk.value, chunk.grad, chunk.errors
+
+
+def check_task(payload: tuple, start: int, points: list, settings: CheckSettings) -> tuple:
+    """One chunk of a swept check: `checking.check_chunk`'s result, each check's node as its number
+    (a node would carry its whole graph)."""
+    program, _ = _program(payload)
+    checks, skipped, checked = check_chunk(program, start, points, settings)
+    return [replace(c, node=None if c.node is None else c.node.index) for c in checks], skipped, checked
 
 
 def fit_task(payload: tuple, point: Mapping[str, float], columns: Mapping[str, object], n: int) -> ChunkSums:

@@ -133,6 +133,19 @@ def test_a_cluster_of_threads_gives_the_same_numbers(tmp_path):
             results.append((result.losses.tolist(), result.end, result.grad, result.end_loss))
         assert results[0] == results[1]
 
+        from autodiff_cli.checking import check_document, check_gradients
+
+        reports = []
+        for remote in (False, True):                # 3 inputs, one by one up to 2: the random direction too
+            program = parse("w*tanh(x*y) + log(x)")
+            program.set({"w": 0.5})
+            axes = Grid([parse_axis("x=0:3:40", 101), parse_axis("y=-1:1:30", 101)], 10 ** 6)
+            report = check_gradients(program, per_input_limit=2, seed=3, points=axes.each(),
+                                     run_chunks=connection.check_runner(program) if remote else None)
+            reports.append(check_document(report))
+        assert reports[0] == reports[1] and reports[0]["skipped_samples"] > 0
+        assert any(check["label"].startswith("random direction") for check in reports[0]["checks"])
+
         fits = []
         for remote in (False, True):
             program = parse("a*exp(-b*x) - y")
@@ -190,6 +203,19 @@ def test_a_sweep_of_a_million_points_is_the_same_bytes_on_a_cluster(local_cluste
     env = {**os.environ, "DASK_SCHEDULER_ADDRESS": cluster.scheduler_address}
     small = ["eval", "x*y", "--over", "x=0:1:300", "--over", "y=0:1:300", "--jsonl"]
     assert autodiff(*small, cwd=tmp_path, env=env).stdout == autodiff(*small, cwd=tmp_path).stdout
+
+
+@pytest.mark.slow
+def test_a_swept_check_is_the_same_bytes_on_a_cluster(local_cluster, tmp_path):
+    cluster, client = local_cluster
+    check = ["check", "sin(x)*y + tanh(x*y) - log(x)", "--over", "x=0:2:100", "--over", "y=-1:1:100", "--json"]
+    here = autodiff(*check, cwd=tmp_path)
+    done = []
+    counts = tasks_run(client, lambda: done.append(autodiff(*check, "--scheduler", cluster.scheduler_address,
+                                                            cwd=tmp_path)))
+    assert here.returncode == done[0].returncode == 0, done[0].stderr
+    assert here.stdout == done[0].stdout and b'"skipped_samples": 100,' in here.stdout
+    assert counts.get("check_task", 0) >= 10 ** 4 // 256, counts
 
 
 @pytest.mark.slow

@@ -5,9 +5,9 @@ import sys
 
 import click
 
-from .options import (PROGRAM_HELP, SWEEP_ONLY, AutodiffCommand, check_hessian_size, comma_list, load_points,
-                      load_program, needs, positive, precision_option, program_options, report_format,
-                      report_options, rows_options, sweep_options, terminal, without)
+from .options import (PROGRAM_HELP, SWEEP_ONLY, AutodiffCommand, check_hessian_size, cluster, comma_list,
+                      load_points, load_program, needs, positive, precision_option, program_options, report_format,
+                      report_options, rows_options, scheduler_option, sweep_options, terminal, without)
 
 MAX_SAMPLES = 100_000   # check --samples: each is a full check
 SWEEPS = ("over", "points_file")
@@ -24,7 +24,7 @@ RULES = [
             "for the inputs", when={"order": 2, "nodes": "all"}),
     without(SWEEPS, ("samples", "order"), why="a sweep checks the first derivatives at its own points",
             when={"order": 2}),
-    needs(SWEEP_ONLY, SWEEPS, why="sweeps"),
+    needs(("scheduler", *SWEEP_ONLY), SWEEPS, why="sweeps"),
     needs(("max_inputs",), ("order",), when={"order": 2}),
 ]
 
@@ -55,13 +55,14 @@ RULES = [
 @click.option("--max-work", type=click.IntRange(1, None), default=None, metavar="N",
               help="The most node evaluations a check may run (default 50,000,000, about 30 s): a larger "
                    "check is refused at once.")
+@scheduler_option
 @rows_options
 @precision_option(None, "Significant digits shown in the table (default: every digit, as Python prints a "
                         "float; JSON always has full precision).", low=1)
 @report_options("the table or the JSON", json_help="Strict JSON: ok, counts, one entry per gradient.")
 def command(program, source_file, assignments, output_name, nodes, input_names, method, h, rtol, atol,
-            samples, seed, over, points_file, ignore_extra, max_points, order, max_inputs, max_work, rows,
-            all_rows, precision, as_json, path):
+            samples, seed, over, points_file, ignore_extra, max_points, order, max_inputs, max_work, scheduler,
+            rows, all_rows, precision, as_json, path):
     """Compare backprop's gradients with finite differences; exit 1 if any differ.
 
     A gradient passes when |analytic - numeric| <= atol + rtol·|numeric|, plus,
@@ -94,14 +95,16 @@ def command(program, source_file, assignments, output_name, nodes, input_names, 
                              samples=samples if points is None else (points.count or 0) - 1)
     check_work(prog, nodes=nodes, inputs=names, order=order, limit=max_work,
                samples=samples if points is None else (points.count or 0) - 1)
-    with progress_bar(planned, terminal(sys.stderr), "checking", minimum=50) as on_check:
+    with cluster(scheduler if points is not None else None) as connection, \
+            progress_bar(planned, terminal(sys.stderr), "checking", minimum=50) as on_check:
         if order == 2:
             report = check_second_derivatives(prog, inputs=names, h=h, method=method, rtol=rtol, atol=atol,
                                               on_check=on_check)
         else:
             report = check_gradients(prog, nodes=nodes, inputs=names, h=h, method=method, rtol=rtol, atol=atol,
                                      samples=samples, seed=seed, on_check=on_check,
-                                     points=None if points is None else points.each())
+                                     points=None if points is None else points.each(),
+                                     run_chunks=None if connection is None else connection.check_runner(prog))
     piped_sweep = points is not None and terminal(sys.stdout) is None       # a file or pipe gets every point
     report.precision, report.limit = precision, None if all_rows or piped_sweep else rows
     report.cut_hint = "--all shows every row; --json has every check"
