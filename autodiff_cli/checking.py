@@ -164,9 +164,7 @@ def check_gradients(program: Program, *, nodes: str = "inputs", inputs: Sequence
     for point in itertools.chain([{}], randoms):
         with program.at(point):
             if point:
-                try:
-                    program.run()
-                except AutodiffError:
+                if not _runs(program):
                     skipped += 1
                     continue
                 checked.append(program.point())
@@ -237,15 +235,22 @@ def check_chunk(program: Program, start: int, points: list, settings: CheckSetti
     skipped = 0
     for k, point in enumerate(points, start):
         with program.at(point):
-            try:
-                program.run()
-            except AutodiffError:
+            if not _runs(program):
                 skipped += 1
                 continue
             checked.append(program.point())
             rng = random.Random(f"{settings.seed}/{k}")
             checks += _checks_here(program, len(checked) - 1, targets, direction, rng, settings)
     return checks, skipped, checked
+
+
+def _runs(program: Program) -> bool:
+    """Run the program at its point: False where the point is outside its domain (skipped, counted)."""
+    try:
+        program.run()
+    except AutodiffError:
+        return False
+    return True
 
 
 def _checks_here(program: Program, sample: int, targets: list[int], direction: bool, rng: random.Random,
