@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+from functools import lru_cache
 from itertools import product
 from typing import Callable, Sequence, Union
 
@@ -71,11 +72,19 @@ def shape_of(x: Operand) -> tuple[int, ...]:
 
 def element_names(name: str, shape: tuple[int, ...]) -> list[str]:
     """`z[0]`, `z[1]`, ... or `W[0][0]`, `W[0][1]`, ... in row-major order."""
-    return [name + "".join(f"[{i}]" for i in index) for index in product(*map(range, shape))]
+    return [name + index for index in _indices(shape)]
 
 
+@lru_cache(maxsize=256)
+def _indices(shape: tuple[int, ...]) -> tuple[str, ...]:
+    """`[0]`, `[1]`, ... (`[0][0]`, ...) for a shape: written once per shape, not per element."""
+    return tuple("".join(f"[{i}]" for i in index) for index in product(*map(range, shape)))
+
+
+@lru_cache(maxsize=1)
 def max_nodes() -> int:
-    """The most nodes one vector expression may add: MAX_NODES, or the environment's setting."""
+    """The most nodes one vector expression may add: MAX_NODES, or the environment's setting (read
+    once: a parse asks at every vector operation)."""
     setting = os.environ.get(NODES_SETTING, "")
     return int(setting) if setting.isdigit() and int(setting) > 0 else MAX_NODES
 
