@@ -627,3 +627,18 @@ def test_the_first_days_messages_point_the_right_way():
     refused(autodiff("net", "3", "1", "--seed", "-1"), says="-1 is not in the range")
     err = refused(autodiff("explain"), says="no program given")
     assert "autodiff explain" in err and "autodiff eval" not in err
+
+
+def test_an_error_that_replaces_a_signals_exception_still_exits_as_the_signal(tmp_path):
+    """SIGINT's exception, raised inside a lock's wait (a Dask client waits so), can come out as
+    "RuntimeError: release unlocked lock": the signal decides the exit (130), with no traceback."""
+    script = tmp_path / "broken.py"
+    script.write_text("import click, signal\n"
+                      "from autodiff_cli.cli import process\n"
+                      "@click.group()\ndef cli():\n    pass\n"
+                      "@cli.command()\ndef wait():\n"
+                      "    try:\n        process._on_signal(signal.SIGINT, None)\n"
+                      "    finally:\n        raise RuntimeError('release unlocked lock')\n"
+                      "process.run(cli)\n")
+    done = subprocess.run([sys.executable, str(script), "wait"], capture_output=True, timeout=60)
+    assert done.returncode == 128 + signal.SIGINT and done.stderr == b"" and done.stdout == b"", done.stderr

@@ -84,9 +84,13 @@ def fail(exc: AutodiffError, hints=None) -> None:
     sys.exit(exc.exit_code)
 
 
+_RECEIVED: list[int] = []       # the signal being handled, if any
+
+
 def _on_signal(signum: int, frame) -> None:
     for each in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(each, signal.SIG_IGN)         # a second signal must not cut the clean-up short
+    _RECEIVED.append(signum)
     raise Interrupted(signum)
 
 
@@ -134,6 +138,13 @@ def run(cli: click.Group) -> None:
         message(f"error: cannot write to standard output: {exc.strerror or exc}")
         _drop_stdout()
         sys.exit(2)
+    except BaseException:
+        if not _RECEIVED:
+            raise
+        # the signal's exception became another on its way out: raised inside a lock's wait (a Dask
+        # client's), it can leave "release unlocked lock" instead; the signal still decides
+        _drop_stdout()
+        sys.exit(128 + _RECEIVED[0])
     sys.exit(code or 0)
 
 
