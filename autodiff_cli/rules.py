@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import itertools
 import math
+import operator
 from typing import Callable, Sequence
 
 from . import ops
@@ -318,13 +319,82 @@ def _disagrees(op: ops.Op, what: str, point: tuple, got, expected) -> ops.OpDefi
 
 
 def _python_form(op: ops.Op) -> Callable:
-    """The row's `python` text as a function of its operands (text of the op table, as the Python
-    export writes it; a name other than the operands and `math` is refused)."""
-    names = {node.id for node in ast.walk(ast.parse(op.python, mode="eval")) if isinstance(node, ast.Name)}
-    extra = names - {"x", "y", "math", "float"}
+    """The row's `python` text as a function of its operands, run as Python runs it (the Python
+    export writes it so), read from its syntax tree: nothing is compiled or evaluated.  A name
+    other than the operands, `math` and `float`, or a construct the tree walk does not know, is
+    refused."""
+    tree = ast.parse(op.python, mode="eval").body
+    nodes = list(ast.walk(tree))
+    extra = {node.id for node in nodes if isinstance(node, ast.Name)} - {"x", "y", "math", "float"}
     if extra:
         raise ops.OpDefinitionError(f"op {op.name!r}: its python form {op.python!r} uses {', '.join(sorted(extra))}; "
                                     "it may use only its operands and math")
-    operands = ", ".join("xy"[:op.arity])
-    code = compile(f"lambda {operands}: {op.python}", f"<op {op.name}: python form>", "eval")
-    return eval(code, {"math": math, "float": float, "__builtins__": {}})     # noqa: S307 (the op table's text)
+    unknown = sorted({type(node).__name__ for node in nodes if type(node) not in _FORM_NODES})
+    if unknown:
+        raise ops.OpDefinitionError(f"op {op.name!r}: its python form {op.python!r} uses {', '.join(unknown)}; "
+                                    "it may use arithmetic, comparisons, `a if c else b` and math's functions")
+    operands = "xy"[:op.arity]
+    return lambda *values: _run_form(tree, {"math": math, "float": float, **dict(zip(operands, values))})
+
+
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+           ast.Pow: operator.pow}
+_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+_COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+            ast.Eq: operator.eq, ast.NotEq: operator.ne}
+_FORM_NODES = {ast.Constant, ast.Name, ast.Attribute, ast.Call, ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp,
+               ast.Load, *_BINARY, *_UNARY, *_COMPARE}
+
+
+def _run_form(tree: ast.expr, names: dict) -> object:
+    """The expression's value, as Python computes it (`a if c else b` computes only the branch
+    taken), with an explicit stack: a post-order walk, no recursion."""
+    stack: list[tuple[ast.expr, bool]] = [(tree, False)]
+    values: list = []
+    while stack:
+        node, ready = stack.pop()
+        kind = type(node)
+        if kind is ast.Constant:
+            values.append(node.value)
+        elif kind is ast.Name:
+            values.append(names[node.id])
+        elif kind is ast.IfExp:
+            if ready:
+                stack.append((node.body if values.pop() else node.orelse, False))
+            else:
+                stack += [(node, True), (node.test, False)]
+        elif not ready:
+            stack.append((node, True))
+            stack += [(child, False) for child in reversed(_operands(node))]
+        else:
+            count = len(_operands(node))
+            operands = values[len(values) - count:]
+            del values[len(values) - count:]
+            values.append(_applied(node, operands))
+    return values[0]
+
+
+def _operands(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.Compare):
+        return [node.left, *node.comparators]
+    if isinstance(node, ast.Call):
+        return [node.func, *node.args]
+    return [node.value]                         # ast.Attribute
+
+
+def _applied(node: ast.expr, operands: list) -> object:
+    if isinstance(node, ast.BinOp):
+        return _BINARY[type(node.op)](*operands)
+    if isinstance(node, ast.UnaryOp):
+        return _UNARY[type(node.op)](*operands)
+    if isinstance(node, ast.Compare):
+        return all(_COMPARE[type(test)](a, b) for test, a, b in zip(node.ops, operands, operands[1:]))
+    if isinstance(node, ast.Call):
+        return operands[0](*operands[1:])
+    if operands[0] is not math:
+        raise ValueError(f"only math's names are read in a python form, not .{node.attr}")
+    return getattr(math, node.attr)
