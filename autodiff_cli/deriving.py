@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 from . import ops
-from .engine import NumericError, Value, backward, forward as forward_pass
+from .engine import NumericError, Value, backward, forward as forward_pass, has_gates
 from .errors import DomainError
 from .expressions import Expression, add, apply, is_atom, name, num, number_text, render
 from .rules import local_derivative
@@ -236,7 +236,7 @@ def _liveness(program: Program, refs: list[Expression | None], symbol: list[str]
     terms: list[list[Expression]] = [[] for _ in nodes]
     flags: list[Expression | None] = [None] * len(nodes)
     statements: list[Statement] = []
-    if not any(node.op.gate is not None for node in nodes):
+    if not has_gates(nodes):
         return flags, statements
     for node in reversed(nodes):
         i = node.index

@@ -13,6 +13,7 @@ from typing import Sequence, TextIO
 
 from . import ops
 from .deriving import Derivative, derivative_document, derivative_program, hessian_program
+from .engine import has_gates
 from .errors import AutodiffError
 from .expressions import Expression, Target, add, apply, children, number_text, render
 from .ops import ATOM, PRODUCT, UNARY
@@ -115,7 +116,7 @@ def python_function(program: Program, wrt: Sequence[str] | None = None, order: i
         derivative = derivative_program(program, wrt, inline=False)
         statements, output, gradients, hessian = derivative.statements, derivative.output, derivative.gradients, None
     flags = {} if order == 2 else derivative.flags
-    gates = any(node.op.gate is not None for node in program.nodes)     # values that may be left out (where)
+    gates = has_gates(program.nodes)        # values that may be left out (where)
     vectors = program.grouped({n: n for n in program.inputs})           # a vector input is one parameter
     names = _python_names([s.name for s in statements] + list(vectors) + list(program.inputs))
     used = sorted({e[1] for s in statements for e in _walk(s.expression) if e[0] == "op"},
@@ -177,7 +178,8 @@ def _as_python(names: dict[str, str], value: object, lists: bool = False) -> str
     if not isinstance(value, list):
         return names[value]
     opening, closing = ("[", "]") if lists else ("(", ",)")
-    return opening + ", ".join(_as_python(names, v, lists) for v in value) + closing
+    row = lambda items: opening + ", ".join(names[item] for item in items) + closing     # noqa: E731
+    return row(value) if not isinstance(value[0], list) else opening + ", ".join(map(row, value)) + closing
 
 
 def _checked_block(block: list, names: dict[str, str], target: Target, message: str, dead: bool) -> list[str]:
@@ -304,7 +306,15 @@ _ELEMENT = re.compile(r"(\w+)((?:\[\d+\])+)")
 
 
 def latex_name(name: str) -> str:
-    """`x`, `x_{1}` for x1, `\\pi`, `\\mathit{rate}` for longer names (underscores escaped)."""
+    """`x`, `x_{1}` for x1, `\\pi`, `\\mathit{rate}` for longer names (underscores escaped); a
+    vector's element z[1] as z_{1}, W[0][2] as W_{0,2}."""
+    element = _ELEMENT.fullmatch(name)
+    if element:
+        return f"{_latex_plain_name(element.group(1))}_{{{','.join(re.findall(r'[0-9]+', element.group(2)))}}}"
+    return _latex_plain_name(name)
+
+
+def _latex_plain_name(name: str) -> str:
     if name == "pi":
         return r"\pi"
     if len(name) == 1 and name.isascii():
@@ -312,10 +322,6 @@ def latex_name(name: str) -> str:
     indexed = _INDEXED.fullmatch(name)
     if indexed:
         return f"{indexed.group(1)}_{{{indexed.group(2)}}}"
-    element = _ELEMENT.fullmatch(name)             # a vector's element z[1] as z_{1}, W[0][2] as W_{0,2}
-    if element:
-        indices = ",".join(re.findall(r"\d+", element.group(2)))
-        return f"{latex_name(element.group(1))}_{{{indices}}}"
     return r"\mathit{" + re.sub(r"([_&%$#{}])", r"\\\1", name) + "}"
 
 

@@ -31,6 +31,7 @@ from typing import BinaryIO, Mapping, Sequence
 
 from . import ops
 from .drawing import page_layout, shown_label
+from .engine import has_gates
 from .errors import AutodiffError, clip
 from .explaining import Step, backward_steps
 from .naming import output_symbol, symbols
@@ -238,7 +239,7 @@ def engine_model(program: Program) -> dict:
         "constants": [node.op is ops.CONST for node in program.nodes],
         "feeds": feeds,
         "varies": varies,
-        "gated": any(node.op.gate is not None for node in program.nodes),
+        "gated": has_gates(program.nodes),
         "positions": [list(program.position(node)) if node.start >= 0 else [0, 0] for node in program.nodes],
         "messages": {"tooLarge": ops.TOO_LARGE, "gradientTooLarge": ops.GRADIENT_TOO_LARGE,
                      "noDerivative": ops.NO_DERIVATIVE},

@@ -233,11 +233,3 @@ class SweepReport(Report):
 
     def write_npz(self, out: BinaryIO, style: Style) -> None:
         self.failed = write_npz(self.program, self.chunks, out, style.path)
-
-
-def format_for(path: str | None, chosen: str | None) -> str | None:
-    """The format a file's extension asks for (.csv, .jsonl, .ndjson, .npz), unless one was chosen."""
-    if chosen or path is None:
-        return chosen
-    extension = os.path.splitext(path)[1].lower().lstrip(".")
-    return {"ndjson": "jsonl", "json": "jsonl"}.get(extension, extension) if extension else None
